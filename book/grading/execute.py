@@ -1,0 +1,182 @@
+"""The grader's side of ``book.grading.guard``: how nbgrader executes a submission.
+
+``GuardedExecute`` replaces nbgrader's ``Execute`` preprocessor. For every test cell it draws a
+nonce, wraps the cell between the guard's marker line and its final ``sys.audit`` call, runs
+the notebook in a ``SandboxedKernelManager`` kernel (memory limit, sandbox), and then keeps a
+test as passed only if the guard's authenticated verdict says the exact test source ran to its
+end on an untampered interpreter. Whatever happens (a dead kernel, a timeout, a cell that
+never answers), every cell ends with outputs and the notebook is graded.
+"""
+import ast
+import hashlib
+import hmac
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+
+from IPython.core.inputtransformer2 import TransformerManager
+from jupyter_client.manager import AsyncKernelManager
+from nbclient.exceptions import DeadKernelError
+from nbformat.v4 import new_output
+from nbgrader.preprocessors import Execute
+from traitlets import Integer, List, Unicode
+
+from .guard import DONE_EVENT, MARKER
+
+PRELOAD = "numpy torch scipy.linalg sklearn.decomposition sklearn.linear_model"
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """Starts ``book.grading.kernel`` instead of the plain ipykernel, with its settings."""
+
+    memory_limit = Integer(2 * 1024**3, help="address-space limit of the kernel, bytes").tag(config=True)
+    file_size_limit = Integer(64 * 1024**2, help="largest file the kernel may write, bytes").tag(config=True)
+    protected = List(Unicode(), help="folders whose files the kernel may not open, besides "
+                     "the submission's own (default: the course folder, the cwd)").tag(config=True)
+    preload = Unicode(PRELOAD, help="modules imported before any student code").tag(config=True)
+    private_dir = Unicode("", help="set by GuardedExecute: key and channel of the guard")
+
+    async def _async_pre_start_kernel(self, **kw):
+        cmd, kw = await super()._async_pre_start_kernel(**kw)
+        cmd = [sys.executable, "-m", "book.grading.kernel"] + cmd[cmd.index("-f"):]
+        env = dict(kw.get("env") or os.environ)
+        env.update({
+            "COURSE_GRADER_MEMORY": str(self.memory_limit),
+            "COURSE_GRADER_FILE_SIZE": str(self.file_size_limit),
+            "COURSE_GRADER_PRIVATE": self.private_dir,
+            "COURSE_GRADER_PROTECTED": os.pathsep.join(
+                os.path.realpath(p) for p in (self.protected or [os.getcwd()])),
+            "COURSE_GRADER_PRELOAD": self.preload,
+            "MALLOC_ARENA_MAX": "2",
+            "OMP_NUM_THREADS": env.get("OMP_NUM_THREADS", "2"),
+        })
+        kw["env"] = env
+        return cmd, kw
+
+
+def _is_test(cell):
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.cell_type == "code" and meta.get("grade", False) and not meta.get("solution", False)
+
+
+def _error(name, text):
+    return new_output("error", ename=name, evalue=text, traceback=[f"{name}: {text}"])
+
+
+class GuardedExecute(Execute):
+    """nbgrader's Execute, with the guard's verdicts deciding which tests passed."""
+
+    max_output_chars = Integer(100_000, help="characters of output kept per cell").tag(config=True)
+    stuck_kernel_grace = Integer(10, help="seconds a timed-out cell gets to answer an interrupt").tag(config=True)
+    extra_arguments = List(["--HistoryManager.hist_file=:memory:"]).tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        self.kernel_manager_class = SandboxedKernelManager
+        private = tempfile.mkdtemp(prefix="course-grader-")
+        key = secrets.token_bytes(32)
+        with open(os.path.join(private, "key"), "wb") as handle:
+            handle.write(key)
+        open(os.path.join(private, "channel"), "wb").close()
+        self._private = private
+        originals, expected = {}, {}
+        for index, cell in enumerate(nb.cells):
+            if _is_test(cell):
+                originals[index] = cell.source
+                cell.source, expected[index] = self._wrap(cell.source)
+        try:
+            self._dead = None
+            nb, resources = super().preprocess(nb, resources, km)
+        finally:
+            with open(os.path.join(private, "channel")) as handle:
+                verdicts = handle.read().splitlines()
+            shutil.rmtree(private, ignore_errors=True)
+        verdicts = self._authentic(verdicts, key)
+        for index, source in originals.items():
+            cell = nb.cells[index]
+            cell.source = source
+            self._judge(cell, expected[index], verdicts)
+        return nb, resources
+
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        km.private_dir = self._private
+        return km
+
+    @staticmethod
+    def _wrap(source):
+        """The test cell as the kernel will run it, and (nonce, digest) to expect."""
+        nonce = secrets.token_hex(16)
+        try:
+            n_nodes = len(ast.parse(TransformerManager().transform_cell(source)).body) + 1
+        except SyntaxError:
+            n_nodes = 1
+        wrapped = (f"{MARKER}{nonce} {n_nodes}\n{source.rstrip()}\n"
+                   f"__import__('sys').audit({DONE_EVENT!r}, {nonce!r})\n")
+        transformed = TransformerManager().transform_cell(wrapped)
+        return wrapped, (nonce, hashlib.sha256(transformed.strip().encode()).hexdigest())
+
+    @staticmethod
+    def _authentic(lines, key):
+        """Verdict lines whose MAC is valid: {nonce: (verdict, digest, reason)}."""
+        verdicts = {}
+        for line in lines:
+            mac, _, message = line.partition(" ")
+            good = hmac.new(key, message.encode(), "sha256").hexdigest()
+            if hmac.compare_digest(mac, good):
+                verdict, nonce, digest, reason = (message.split(" ", 3) + [""] * 4)[:4]
+                verdicts.setdefault(nonce, (verdict, digest, reason))
+        return verdicts
+
+    def _judge(self, cell, expected, verdicts):
+        if any(out.output_type == "error" for out in cell.outputs):
+            return                                   # it failed on its own; nothing to add
+        nonce, digest = expected
+        verdict, seen_digest, reason = verdicts.get(nonce, ("missing", "", ""))
+        if verdict == "passed" and seen_digest == digest:
+            return
+        if verdict == "missing":
+            reason = ("the test did not run to its end under the grader's watch "
+                      "(its code was changed, skipped or interrupted)")
+        elif verdict == "passed":
+            reason = "the test that ran is not the test that was given"
+        cell.outputs.append(_error("GraderIntegrityError", f"no points for this test: {reason}"))
+
+    # -------------------------------------------------------------- robustness
+    def preprocess_cell(self, cell, resources, index):
+        if self._dead is not None:
+            if cell.cell_type == "code":
+                cell.outputs = [_error("DeadKernelError", self._dead)]
+            return cell, resources
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._dead = ("the kernel died while running an earlier cell (memory limit, "
+                          "os._exit or a crash); this cell was not run")
+            cell.outputs.append(_error("DeadKernelError", "the kernel died while running this cell"))
+        self._limit_output(cell)
+        return cell, resources
+
+    def _limit_output(self, cell):
+        """Cut any cell output beyond ``max_output_chars`` characters, saying so."""
+        if cell.cell_type != "code":
+            return
+        budget = self.max_output_chars
+        kept = []
+        for out in cell.get("outputs", []):
+            size = len(str(out.get("text", ""))) + sum(len(str(v)) for v in out.get("data", {}).values())
+            if size <= budget:
+                kept.append(out)
+                budget -= size
+                continue
+            if out.output_type == "stream":
+                out.text = out.text[:max(budget, 0)] + "\n... output truncated by the grader ...\n"
+                kept.append(out)
+            elif out.output_type == "error":
+                kept.append(_error(out.ename, str(out.evalue)[:1000]))
+            else:
+                kept.append(new_output("stream", name="stdout",
+                                       text="... output too large, removed by the grader ...\n"))
+            budget = 0
+        cell.outputs = kept

@@ -1,0 +1,43 @@
+"""nbgrader configuration of the course: run nbgrader commands from this folder.
+
+Everything that makes grading safe lives here, so instructors use the nbgrader commands
+they know (generate_assignment, collect, autograde, generate_feedback). See README.md.
+"""
+import os
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, GetGrades,
+                                    IgnorePattern, LimitOutput, SaveAutoGrades)
+
+from book.grading.execute import GuardedExecute
+from book.grading.feedback import HideHiddenTests
+
+c = get_config()  # noqa: F821 - provided by nbgrader
+
+c.CourseDirectory.course_id = "ml-course"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "exercises"
+
+# The student version: solution regions become a stub that fails every test.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+
+# Autograding: a sandboxed kernel, guarded test verdicts, bounded time, memory and output.
+c.Autograde.autograde_preprocessors = [GuardedExecute, IgnorePattern, ClearMetadataPreprocessor,
+                                       LimitOutput, SaveAutoGrades, AssignLatePenalties,
+                                       CheckCellMetadata]
+c.GuardedExecute.timeout = 30                  # seconds per cell; then interrupt, then restart
+c.GuardedExecute.interrupt_on_timeout = True
+c.GuardedExecute.max_output_chars = 100_000
+c.SandboxedKernelManager.memory_limit = 2 * 1024**3
+c.SandboxedKernelManager.file_size_limit = 64 * 1024**2
+# The grading kernel may not open files of the course folder nor of this repository
+# (solutions, gradebook, other submissions), except its own submission and the book package.
+c.SandboxedKernelManager.protected = [os.getcwd(), os.path.dirname(os.path.abspath(__file__))]
+c.LimitOutput.max_lines = 1000
+c.LimitOutput.max_traceback = 100
+
+# Deleted or retyped test cells are put back (with a note) and graded, not skipped.
+c.OverwriteCells.add_missing_cells = True
+
+# Feedback: never show hidden tests, in the source or in a traceback.
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

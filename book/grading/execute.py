@@ -18,14 +18,32 @@ import tempfile
 
 from IPython.core.inputtransformer2 import TransformerManager
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
-from traitlets import Integer, List, Unicode
+from traitlets import Bool, Integer, List, Unicode
 
 from .guard import DONE_EVENT, MARKER
 
-PRELOAD = "numpy torch scipy.linalg sklearn.decomposition sklearn.linear_model"
+PRELOADABLE = ("numpy", "torch", "scipy", "sklearn")   # packages the guard protects when used
+
+
+def imported_modules(nb):
+    """Modules of PRELOADABLE packages that the notebook's code imports (numpy always)."""
+    found = {"numpy"}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(TransformerManager().transform_cell(cell.source))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+            found.update(n for n in names if n.split(".")[0] in PRELOADABLE)
+    return sorted(found)
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -35,8 +53,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     file_size_limit = Integer(64 * 1024**2, help="largest file the kernel may write, bytes").tag(config=True)
     protected = List(Unicode(), help="folders whose files the kernel may not open, besides "
                      "the submission's own (default: the course folder, the cwd)").tag(config=True)
-    preload = Unicode(PRELOAD, help="modules imported before any student code").tag(config=True)
     private_dir = Unicode("", help="set by GuardedExecute: key and channel of the guard")
+    preload = List(Unicode(), help="set by GuardedExecute: modules imported before student code")
 
     async def _async_pre_start_kernel(self, **kw):
         cmd, kw = await super()._async_pre_start_kernel(**kw)
@@ -48,7 +66,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             "COURSE_GRADER_PRIVATE": self.private_dir,
             "COURSE_GRADER_PROTECTED": os.pathsep.join(
                 os.path.realpath(p) for p in (self.protected or [os.getcwd()])),
-            "COURSE_GRADER_PRELOAD": self.preload,
+            "COURSE_GRADER_PRELOAD": " ".join(self.preload),
             "MALLOC_ARENA_MAX": "2",
             "OMP_NUM_THREADS": env.get("OMP_NUM_THREADS", "2"),
         })
@@ -71,6 +89,7 @@ class GuardedExecute(Execute):
     max_output_chars = Integer(100_000, help="characters of output kept per cell").tag(config=True)
     stuck_kernel_grace = Integer(10, help="seconds a timed-out cell gets to answer an interrupt").tag(config=True)
     extra_arguments = List(["--HistoryManager.hist_file=:memory:"]).tag(config=True)
+    raise_on_iopub_timeout = Bool(False).tag(config=True)   # a busy kernel is handled below
 
     def preprocess(self, nb, resources=None, km=None):
         self.kernel_manager_class = SandboxedKernelManager
@@ -80,13 +99,14 @@ class GuardedExecute(Execute):
             handle.write(key)
         open(os.path.join(private, "channel"), "wb").close()
         self._private = private
+        self._preload = imported_modules(nb)
         originals, expected = {}, {}
         for index, cell in enumerate(nb.cells):
             if _is_test(cell):
                 originals[index] = cell.source
                 cell.source, expected[index] = self._wrap(cell.source)
         try:
-            self._dead = None
+            self._dead, self._stuck = None, False
             nb, resources = super().preprocess(nb, resources, km)
         finally:
             with open(os.path.join(private, "channel")) as handle:
@@ -102,6 +122,7 @@ class GuardedExecute(Execute):
     def create_kernel_manager(self):
         km = super().create_kernel_manager()
         km.private_dir = self._private
+        km.preload = self._preload
         return km
 
     @staticmethod
@@ -149,14 +170,48 @@ class GuardedExecute(Execute):
             if cell.cell_type == "code":
                 cell.outputs = [_error("DeadKernelError", self._dead)]
             return cell, resources
+        if cell.cell_type == "code" and self._stuck:
+            if not self._responsive():
+                self._dead = ("an earlier cell ran past the time limit and ignored the "
+                              "interrupt; the kernel was stopped and this cell was not run")
+                self._shutdown()
+                return self.preprocess_cell(cell, resources, index)
+            self._stuck = False
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             self._dead = ("the kernel died while running an earlier cell (memory limit, "
                           "os._exit or a crash); this cell was not run")
             cell.outputs.append(_error("DeadKernelError", "the kernel died while running this cell"))
+        except Exception as error:                     # noqa: BLE001 - never let a notebook
+            self._dead = ("the kernel stopped answering properly during an earlier cell "
+                          f"({type(error).__name__}); this cell was not run")
+            cell.outputs.append(_error("KernelError", f"the kernel stopped answering properly "
+                                       f"while running this cell ({type(error).__name__})"))
+            self._shutdown()
+        self._stuck = any(out.get("ename") == "CellTimeoutError" for out in cell.get("outputs", []))
         self._limit_output(cell)
         return cell, resources
+
+    def _shutdown(self):
+        try:
+            self.km.shutdown_kernel(now=True)
+        except Exception:                              # noqa: BLE001 - already gone
+            pass
+
+    def _responsive(self):
+        """Does the kernel answer a kernel_info request within the grace period?"""
+        msg_id = self.kc.kernel_info()
+
+        async def answered():
+            while True:
+                msg = await self.kc.shell_channel.get_msg(timeout=self.stuck_kernel_grace)
+                if msg["parent_header"].get("msg_id") == msg_id:
+                    return True
+        try:
+            return run_sync(answered)()
+        except Exception:                       # noqa: BLE001 - queue.Empty, dead channel
+            return False
 
     def _limit_output(self, cell):
         """Cut any cell output beyond ``max_output_chars`` characters, saying so."""

@@ -19,6 +19,7 @@ tracing, compilation and more. The guard uses it for two things:
 This module runs in the kernel; ``book.grading.execute`` is its counterpart in the grader.
 """
 import _hashlib
+import _thread
 import os
 import sys
 import types
@@ -50,7 +51,9 @@ FORBIDDEN = {
     "sys._current_frames": "inspecting other threads",
 }
 RAW_MEMORY_SYMBOLS = {"memcpy", "memmove", "memset", "mprotect", "mmap", "ptrace",
-                      "process_vm_writev", "PyObject_SetAttr", "PyDict_SetItem", "Py_DecRef"}
+                      "process_vm_writev", "PyObject_SetAttr", "PyDict_SetItem", "Py_DecRef",
+                      "open", "open64", "openat", "fopen", "fopen64", "creat", "system",
+                      "execv", "execve", "execvp", "fork", "vfork", "posix_spawn", "kill"}
 # packages whose functions the tests rely on: restored before, compared after every test
 PROTECTED = ("builtins", "sys", "numpy", "torch", "scipy", "sklearn", "math", "cmath",
              "random", "operator", "functools", "itertools", "hashlib", "traitlets",
@@ -113,7 +116,7 @@ class Guard:
                               list(shell.input_transformers_post),
                               list(shell.ast_transformers))
         self._events = {k: list(v) for k, v in shell.events.callbacks.items()}
-        self._modules = self._classes = self._threads = None   # taken at the first cell
+        self._modules = self._classes = None   # taken at the first cell
         self._cell_prefix = os.path.dirname(shell.compile.get_code_name("", None, 0)) + "/"
         self._check = None                      # the test being watched: dict or None
         self._busy = False
@@ -134,6 +137,8 @@ class Guard:
             return
         if event == "open":
             self._check_open(args)
+        elif event == "sqlite3.connect":
+            self._check_open((args[0], "r+", os.O_RDWR))
         elif event == "compile":
             self._on_compile(args)
         elif event == DONE_EVENT:
@@ -186,13 +191,12 @@ class Guard:
         if "torch" in sys.modules:
             classes.append(sys.modules["torch"].Tensor)
         self._classes = {cls: dict(vars(cls)) for cls in classes if cls is not object}
-        self._threads = set(sys._current_frames())
 
     def _on_compile(self, args):
         source, filename = args[0], args[1]
         if isinstance(source, (bytes, str)):
             text = source.decode("utf-8", "replace") if isinstance(source, bytes) else source
-            if self._threads is None and isinstance(filename, str) and \
+            if self._modules is None and isinstance(filename, str) and \
                     filename.startswith(self._cell_prefix):
                 self._busy = True
                 try:
@@ -264,9 +268,13 @@ class Guard:
                 return f"the IPython shell's {name} was changed"
         if list(self._shell.ast_transformers) != self._transformers[2]:
             return "an AST transformer was installed"
-        threads = set(sys._current_frames()) - (self._threads or set())
-        if threads:
-            return "a thread started by the notebook was running"
+        for ident, frame in sys._current_frames().items():
+            if ident == _thread.get_ident():
+                continue                        # this thread is running the test itself
+            while frame is not None:
+                if frame.f_code.co_filename.startswith(self._cell_prefix):
+                    return "a thread running the notebook's code was alive"
+                frame = frame.f_back
         return None
 
     def _on_done(self, args):

@@ -29,7 +29,10 @@ def main():
     channel = os.open(os.path.join(private, "channel"), os.O_WRONLY | os.O_APPEND)
 
     for name in preload:                 # snapshot these before any student code runs
-        __import__(name)
+        try:
+            __import__(name)
+        except Exception:                # noqa: BLE001 - the notebook will report it itself
+            pass
     try:
         import tqdm
         tqdm.tqdm.monitor_interval = 0   # no monitor thread: threads count as tampering

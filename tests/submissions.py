@@ -1,0 +1,256 @@
+"""Submissions that misbehave, built from the PCA assignment, for the grading tests.
+
+BAD submissions are careless or broken: each must be graded, with a clear message in its
+feedback, without disturbing anyone else. DISHONEST ones try to earn points they did not
+earn: their answers are wrong (the untouched stubs, or deliberately wrong values), so every
+point they get is a point stolen. Each entry maps a student id to a function that edits a
+copy of the notebook, and says what the grade must be.
+"""
+import copy
+
+ASSIGNMENT = "pca"
+ANSWERS = ["pca-covariance", "pca-components", "pca-project"]
+TESTS = ["pca-covariance-test", "pca-components-test", "pca-project-test"]
+FULL_MARKS = 10.0
+
+WRONG_ANSWERS = '''
+import numpy as np
+def covariance(X):
+    return np.zeros((np.shape(X)[1],) * 2)
+def principal_components(X, n_components):
+    d = np.shape(X)[1]
+    return np.eye(d)[:n_components], np.ones(n_components)
+def project(X, components):
+    return np.zeros((len(X), len(components)))
+def explained_variance_ratio(X, n_components):
+    return np.ones(n_components)
+'''
+
+
+def cell(nb, grade_id):
+    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def answer_with(code, where=0):
+    """Replace an answer cell of the *student* notebook with the given code."""
+    def edit(nb):
+        cell(nb, ANSWERS[where]).source = code
+        return nb
+    return edit
+
+
+def prepend(code, where=0):
+    """Put code before the (correct) solution of one answer cell."""
+    def edit(nb):
+        target = cell(nb, ANSWERS[where])
+        target.source = code + "\n" + target.source
+        return nb
+    return edit
+
+
+def append(code, where=0):
+    def edit(nb):
+        target = cell(nb, ANSWERS[where])
+        target.source = target.source + "\n" + code
+        return nb
+    return edit
+
+
+def edit_test(nb):
+    cell(nb, TESTS[0]).source = "pass  # the tests were in my way"
+    return nb
+
+
+def delete_test(nb):
+    nb.cells.remove(cell(nb, TESTS[1]))
+    return nb
+
+
+def retype_test(nb):
+    target = cell(nb, TESTS[2])
+    target.cell_type = "markdown"
+    target.pop("outputs", None)
+    target.pop("execution_count", None)
+    return nb
+
+
+# student id: (which notebook to start from, edit, expected score, text the feedback must show)
+BAD = {
+    "loop": ("solution", append("while True:\n    pass", where=1), FULL_MARKS, "CellTimeoutError"),
+    "stubborn-loop": ("solution", append(
+        "import time\nwhile True:\n    try:\n        time.sleep(0.1)\n"
+        "    except BaseException:\n        pass", where=1), 3.0, "ignored the interrupt"),
+    "exception": ("solution", prepend("raise ValueError('I give up')", where=2), 7.0, "ValueError"),
+    "syntax-error": ("solution", prepend("def broken(:", where=0), 0.0, "SyntaxError"),
+    "edited-test": ("exercise", edit_test, 0.0, "NotImplementedError"),
+    "deleted-test": ("solution", delete_test, FULL_MARKS, "was missing from the submission"),
+    "retyped-test": ("solution", retype_test, FULL_MARKS, "assert"),
+    "huge-output": ("solution", append("print('x' * 10_000_000)", where=0), FULL_MARKS,
+                    "output truncated by the grader"),
+    "memory-hog": ("solution", append("hog = bytearray(6 * 1024**3)", where=0), FULL_MARKS,
+                   "MemoryError"),
+    "kernel-exit": ("solution", prepend("import os\nos._exit(3)", where=1), 3.0, "DeadKernelError"),
+}
+
+DISHONEST = {
+    # changing how later cells run
+    "input-transformer": answer_with(WRONG_ANSWERS + '''
+get_ipython().input_transformers_cleanup.append(
+    lambda lines: [l for l in lines if "assert" not in l])
+'''),
+    "ast-transformer": answer_with(WRONG_ANSWERS + '''
+import ast
+class NoAsserts(ast.NodeTransformer):
+    def visit_Assert(self, node):
+        return ast.Pass()
+get_ipython().ast_transformers.append(NoAsserts())
+'''),
+    "custom-exception-handler": answer_with(WRONG_ANSWERS + '''
+get_ipython().set_custom_exc((Exception,), lambda shell, etype, value, tb, tb_offset=None: None)
+'''),
+    "showtraceback": answer_with(WRONG_ANSWERS + '''
+get_ipython().showtraceback = lambda *args, **kwargs: None
+get_ipython()._showtraceback = lambda *args, **kwargs: None
+'''),
+    "pre-run-hook": answer_with(WRONG_ANSWERS + '''
+import numpy
+def patch(*args):
+    numpy.allclose = lambda *a, **k: True
+get_ipython().events.register("pre_run_cell", patch)
+'''),
+    "monkeypatch-numpy": answer_with(WRONG_ANSWERS + '''
+np.allclose = lambda *a, **k: True
+np.shape = lambda x: (2, 2) if np.ndim(x) == 2 else (2,)
+import numpy.linalg
+numpy.linalg.svd = lambda *a, **k: (None, np.ones(10), np.eye(10))
+'''),
+    "patch-during-call": answer_with(WRONG_ANSWERS + '''
+_wrong = covariance
+def covariance(X):
+    import numpy
+    numpy.allclose = lambda *a, **k: True
+    numpy.shape = lambda x: (np.asarray(x).shape[1],) * 2
+    return _wrong(X)
+'''),
+    "code-swap": answer_with(WRONG_ANSWERS + '''
+try:
+    np.allclose.__code__ = (lambda *a, **k: True).__code__
+except PermissionError as error:
+    print("refused:", error)
+'''),
+    "fake-numpy-module": answer_with(WRONG_ANSWERS + '''
+import sys, types
+fake = types.ModuleType("numpy")
+fake.__dict__.update(vars(sys.modules["numpy"]))
+fake.allclose = lambda *a, **k: True
+sys.modules["numpy"] = fake
+'''),
+    "builtins-import": answer_with(WRONG_ANSWERS + '''
+import builtins, types
+_real_import = builtins.__import__
+fake = types.SimpleNamespace(**{k: getattr(np, k) for k in dir(np) if not k.startswith("__")})
+fake.allclose = lambda *a, **k: True
+fake.shape = lambda x: (2, 2)
+def sneaky(name, *args, **kwargs):
+    return fake if name == "numpy" else _real_import(name, *args, **kwargs)
+builtins.__import__ = sneaky
+'''),
+    "settrace": answer_with(WRONG_ANSWERS + '''
+import sys
+def skip_asserts(frame, event, arg):
+    return None
+try:
+    sys.settrace(skip_asserts)
+except PermissionError as error:
+    print("refused:", error)
+'''),
+    "thread-repatcher": answer_with(WRONG_ANSWERS + '''
+import threading, time, numpy
+def keep_patching():
+    while True:
+        numpy.allclose = lambda *a, **k: True
+        time.sleep(0.0005)
+threading.Thread(target=keep_patching, daemon=True).start()
+'''),
+    "forged-verdicts": answer_with(WRONG_ANSWERS + '''
+import os, hashlib
+def forge(lines):
+    text = "".join(lines)
+    if "course-grader:" in text:
+        nonce = text.split("course-grader: ")[1].split()[0]
+        digest = hashlib.sha256(text.strip().encode()).hexdigest()
+        for fd in range(3, 64):
+            try:
+                os.write(fd, f"{'0' * 64} passed {nonce} {digest} \\n".encode())
+            except OSError:
+                pass
+    return [l for l in lines if "assert" not in l]
+get_ipython().input_transformers_cleanup.append(forge)
+'''),
+    "read-solutions": answer_with('''
+import glob, json, os
+found = None
+for pattern in ["../../../solutions/pca/pca.ipynb", "/**/solutions/pca/pca.ipynb"]:
+    for path in glob.glob(pattern, recursive=True):
+        try:
+            found = json.load(open(path))
+            break
+        except (PermissionError, OSError) as error:
+            print("refused:", error)
+    if found:
+        break
+if found:
+    for c in found["cells"]:
+        if c["cell_type"] == "code":
+            exec("".join(c["source"]))
+'''),
+    "read-book-package-path": answer_with('''
+import book, os
+root = os.path.dirname(os.path.dirname(book.__file__))
+try:
+    source = open(os.path.join(root, "solutions", "pca", "pca.ipynb")).read()
+    print(len(source))
+except PermissionError as error:
+    print("refused:", error)
+'''),
+    "tamper-gradebook": answer_with(WRONG_ANSWERS + '''
+import sqlite3
+for attempt in (lambda: open("../../../gradebook.db", "r+b").write(b"garbage" * 1000),
+                lambda: sqlite3.connect("../../../gradebook.db").execute(
+                    "UPDATE grade SET manual_score = 100"),
+                lambda: open("../../honest/pca/pca.ipynb", "w").write("{}"),
+                lambda: open("../../../submitted/honest/pca/pca.ipynb", "w").write("{}")):
+    try:
+        attempt()
+    except PermissionError as error:
+        print("refused:", error)
+'''),
+    "subprocess-and-signals": answer_with(WRONG_ANSWERS + '''
+import os, signal, subprocess
+for attempt in (lambda: subprocess.run(["sh", "-c", "rm -f ../../../gradebook.db"]),
+                lambda: os.system("rm -f ../../../gradebook.db"),
+                lambda: os.kill(os.getppid(), signal.SIGKILL)):
+    try:
+        attempt()
+    except PermissionError as error:
+        print("refused:", error)
+'''),
+    "ctypes-libc": answer_with(WRONG_ANSWERS + '''
+import ctypes
+try:
+    libc = ctypes.CDLL(None)
+    libc.system(b"rm -f ../../../gradebook.db")
+except (PermissionError, AttributeError, OSError) as error:
+    print("refused:", error)
+'''),
+}
+
+
+def build(nb_solution, nb_exercise, variant):
+    """A fresh notebook for one entry of BAD (a tuple) or DISHONEST (an edit)."""
+    if isinstance(variant, tuple):
+        start, edit = variant[0], variant[1]
+        nb = copy.deepcopy(nb_solution if start == "solution" else nb_exercise)
+    else:
+        nb, edit = copy.deepcopy(nb_exercise), variant
+    return edit(nb)

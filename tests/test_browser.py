@@ -1,0 +1,80 @@
+"""The built book in real headless Chromium (Debian's), served on loopback, fully offline."""
+import functools
+import http.server
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import toc_pages
+
+playwright = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")]
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(built_book):
+    html = built_book / "html"
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(QuietHandler, directory=str(html)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", html
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.mark.parametrize("page", toc_pages())
+def test_page_renders_offline(site, browser, page):
+    base, html = site
+    path = html / f"{page}.html"
+    assert path.stat().st_size < 3 * 1024 * 1024, "page larger than 3 MB"
+    n_figures = len(re.findall(r"Plotly\.newPlot\(", path.read_text()))
+    context = browser.new_context()
+    tab = context.new_page()
+    outside, errors, plotly_loads = [], [], []
+
+    def route(request_route):
+        url = request_route.request.url
+        if url.startswith(base) or url.startswith("data:") or url.startswith("blob:"):
+            return request_route.continue_()
+        outside.append(url)
+        return request_route.abort()
+
+    context.route("**/*", route)
+    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.on("request", lambda req: plotly_loads.append(req.url) if "plotly.min.js" in req.url else None)
+    tab.goto(f"{base}/{page}.html", wait_until="networkidle")
+    tab.wait_for_function("() => window.MathJax && window.MathJax.startup && window.MathJax.startup.promise")
+    tab.evaluate("() => window.MathJax.startup.promise")
+    if "$" in (Path(__file__).parents[1] / f"{page}.md").read_text() or "{math}" in path.read_text():
+        assert tab.locator("mjx-container").count() > 0, "math did not render"
+        assert tab.locator("mjx-merror").count() == 0, "a formula failed to render"
+    if n_figures:
+        tab.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {n_figures}")
+        drawn = tab.evaluate("() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+                             ".map(d => d.querySelectorAll('.scatterlayer .trace, .heatmaplayer .hm, .contourlayer .contour, .barlayer .trace, .imagelayer image').length)")
+        assert len(drawn) == n_figures and all(n > 0 for n in drawn), drawn
+        assert len(plotly_loads) == 1, plotly_loads
+        assert plotly_loads[0].split("?")[0] == f"{base}/_static/plotly.min.js", plotly_loads
+    assert not outside, f"requests to the network: {outside}"
+    assert not errors, errors
+    context.close()

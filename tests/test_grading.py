@@ -1,0 +1,154 @@
+"""nbgrader for real: the CLI, a gradebook, the course's nbgrader_config.py, real kernels.
+
+One temporary course folder per test session: the assignments are generated from
+``solutions/``, students submit (the solutions, the untouched exercises, broken and
+dishonest notebooks), ``nbgrader autograde`` and ``generate_feedback`` run as an
+instructor would run them, and the tests read the gradebook and the feedback.
+"""
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+import submissions
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
+TIMEOUT = 10          # per-cell limit for the tests (the course config uses 30 s)
+
+
+def nbgrader(course, *args):
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    result = subprocess.run([str(Path(sys.executable).parent / "nbgrader"), *args,
+                             f"--GuardedExecute.timeout={TIMEOUT}"],
+                            cwd=course, env=env, capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+def submit(course, student, assignment, nb):
+    target = course / "submitted" / student / assignment
+    target.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, target / f"{assignment}.ipynb")
+
+
+def scores(course, assignment):
+    with Gradebook(f"sqlite:///{course}/gradebook.db") as gb:
+        return {s.student.id: s.score for s in gb.assignment_submissions(assignment)}
+
+
+def read_nb(path):
+    return nbformat.read(path, as_version=4)
+
+
+@pytest.fixture(scope="session")
+def course(tmp_path_factory):
+    course = tmp_path_factory.mktemp("course")
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "solutions", course / "solutions")
+    for assignment in ASSIGNMENTS:
+        nbgrader(course, "generate_assignment", assignment, "--force")
+    return course
+
+
+@pytest.fixture(scope="session")
+def graded(course):
+    """Everyone submits; the honest student is graded first, alone, and again with the rest."""
+    for assignment in ASSIGNMENTS:
+        solution = read_nb(course / "solutions" / assignment / f"{assignment}.ipynb")
+        exercise = read_nb(course / "exercises" / assignment / f"{assignment}.ipynb")
+        submit(course, "solution", assignment, solution)
+        submit(course, "untouched", assignment, exercise)
+    solution = read_nb(course / "solutions" / "pca" / "pca.ipynb")
+    exercise = read_nb(course / "exercises" / "pca" / "pca.ipynb")
+    submit(course, "honest", "pca", solution)
+    nbgrader(course, "autograde", "pca", "--student", "honest")
+    honest_alone = scores(course, "pca")["honest"]
+    honest_file = (course / "autograded" / "honest" / "pca" / "pca.ipynb").read_bytes()
+    for student, variant in {**submissions.BAD, **submissions.DISHONEST}.items():
+        submit(course, student, "pca", submissions.build(solution, exercise, variant))
+    for assignment in ASSIGNMENTS:
+        nbgrader(course, "autograde", assignment)
+        nbgrader(course, "generate_feedback", assignment)
+    return {"honest_alone": honest_alone, "honest_file": honest_file}
+
+
+def test_generate_assignment_reproduces_committed_exercises(course):
+    for assignment in ASSIGNMENTS:
+        fresh = (course / "exercises" / assignment / f"{assignment}.ipynb").read_bytes()
+        committed = (ROOT / "exercises" / assignment / f"{assignment}.ipynb").read_bytes()
+        assert fresh == committed, (f"exercises/{assignment} drifted from solutions/: run "
+                                    f"`nbgrader generate_assignment {assignment} --force`")
+
+
+def test_student_versions_contain_no_solution_and_no_hidden_test(course):
+    for assignment in ASSIGNMENTS:
+        text = (ROOT / "exercises" / assignment / f"{assignment}.ipynb").read_text()
+        assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
+        assert "raise NotImplementedError()" in text
+
+
+def test_solutions_get_full_marks_and_untouched_exercises_zero(course, graded):
+    with Gradebook(f"sqlite:///{course}/gradebook.db") as gb:
+        for assignment in ASSIGNMENTS:
+            max_score = gb.find_assignment(assignment).max_score
+            got = scores(course, assignment)
+            assert max_score >= 10
+            assert got["solution"] == max_score, (assignment, got["solution"])
+            assert got["untouched"] == 0, (assignment, got["untouched"])
+
+
+def test_feedback_never_shows_hidden_tests(course, graded):
+    for assignment in ASSIGNMENTS:
+        source = read_nb(course / "solutions" / assignment / f"{assignment}.ipynb")
+        hidden_lines = [line.strip() for c in source.cells if "BEGIN HIDDEN TESTS" in c.source
+                        for line in c.source.split("### BEGIN HIDDEN TESTS")[1]
+                        .split("### END HIDDEN TESTS")[0].splitlines() if len(line.strip()) > 25]
+        assert hidden_lines
+        for student in ("solution", "untouched"):
+            html = (course / "feedback" / student / assignment / f"{assignment}.html").read_text()
+            assert "BEGIN HIDDEN TESTS" not in html
+            for line in hidden_lines:
+                assert line not in html.replace("&quot;", '"').replace("&#39;", "'"), line
+
+
+@pytest.mark.parametrize("student", sorted(submissions.BAD))
+def test_bad_submission_is_graded_with_a_clear_message(course, graded, student):
+    expected_score, message = submissions.BAD[student][2], submissions.BAD[student][3]
+    assert scores(course, "pca")[student] == expected_score
+    html = (course / "feedback" / student / "pca" / "pca.html").read_text()
+    assert message in html
+    size = (course / "autograded" / student / "pca" / "pca.ipynb").stat().st_size
+    assert size < 1_000_000, "outputs are capped"
+
+
+@pytest.mark.parametrize("student", sorted(submissions.DISHONEST))
+def test_dishonest_submission_earns_nothing(course, graded, student):
+    assert scores(course, "pca")[student] == 0
+    nb = read_nb(course / "autograded" / student / "pca" / "pca.ipynb")
+    for grade_id in submissions.TESTS:
+        outputs = submissions.cell(nb, grade_id).outputs
+        assert any(o.output_type == "error" for o in outputs), (grade_id, outputs)
+
+
+def test_others_are_unaffected_and_the_gradebook_is_intact(course, graded):
+    assert graded["honest_alone"] == submissions.FULL_MARKS
+    assert scores(course, "pca")["honest"] == submissions.FULL_MARKS
+    now = (course / "autograded" / "honest" / "pca" / "pca.ipynb").read_bytes()
+    assert hashlib.sha256(now).digest() == hashlib.sha256(graded["honest_file"]).digest()
+    with sqlite3.connect(course / "gradebook.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        manual = db.execute("SELECT COUNT(*) FROM grade WHERE manual_score IS NOT NULL").fetchone()[0]
+        assert manual == 0
+    expected = {"honest", "solution", "untouched", *submissions.BAD, *submissions.DISHONEST}
+    assert set(scores(course, "pca")) == expected
+    submitted = json.loads((course / "submitted" / "honest" / "pca" / "pca.ipynb").read_text())
+    assert submitted["cells"], "a dishonest notebook overwrote another student's submission"

@@ -1,0 +1,98 @@
+"""Every page of the table of contents: executed by the book build, fast, deterministic, complete.
+
+The build executes each page once (jupyter-book, cached); these tests read its outputs from
+_build/jupyter_execute and the execution cache. Determinism costs one more execution per page.
+"""
+import json
+from pathlib import Path
+
+import jupytext
+import pytest
+from jupyter_cache import get_cache
+from nbclient import NotebookClient
+
+from conftest import ROOT, toc_pages
+
+PAGES = toc_pages()
+CONTENT = [p for p in PAGES if p != "chapters/intro"]
+PLOTLY = "application/vnd.plotly.v1+json"
+
+
+def executed(build, page):
+    path = build / "jupyter_execute" / f"{page}.ipynb"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def comparable_outputs(nb):
+    """What a reader sees as numbers: printed text, plain reprs and plotly figure data."""
+    found = []
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            if out["output_type"] == "stream":
+                found.append("".join(out["text"]))
+            data = out.get("data", {})
+            if "text/plain" in data:
+                found.append("".join(data["text/plain"]))
+            if PLOTLY in data:
+                found.append(json.dumps(data[PLOTLY]["data"], sort_keys=True))
+    return found
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_executed_without_error_within_60_seconds(built_book, page):
+    source = ROOT / f"{page}.md"
+    nb = jupytext.read(source)
+    has_code = any(c.cell_type == "code" for c in nb.cells)
+    if not has_code:
+        pytest.skip("a text-only page")
+    result = executed(built_book, page)
+    assert result is not None, f"{page} was not executed by the build"
+    errors = [o for c in result["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
+    assert not errors
+    records = [r for r in get_cache(str(built_book / ".jupyter_cache")).list_cache_records()
+               if Path(r.uri) == source]
+    assert records, f"no execution record for {page}"
+    latest = max(records, key=lambda r: r.created)
+    assert latest.data["execution_seconds"] < 60
+
+
+@pytest.mark.parametrize("page", CONTENT)
+def test_page_is_deterministic(built_book, page):
+    nb = jupytext.read(ROOT / f"{page}.md")
+    nb.cells = [c for c in nb.cells if "skip-execution" not in c.metadata.get("tags", [])]
+    NotebookClient(nb, timeout=60, kernel_name="python3",
+                   resources={"metadata": {"path": str(ROOT / Path(page).parent)}}).execute()
+    first = comparable_outputs(executed(built_book, page))
+    again = comparable_outputs(json.loads(json.dumps(nb)))
+    assert len(first) == len(again)
+    for a, b in zip(first, again):
+        assert a == b
+
+
+@pytest.mark.parametrize("page", CONTENT)
+def test_page_has_every_part_of_a_chapter(built_book, page):
+    text = (ROOT / f"{page}.md").read_text()
+    for part in (":::{admonition} You will learn", "```{math}", "```{code-cell}",
+                 "## Summary", "## References", "{cite}`", ":::{admonition} Try it",
+                 "{download}`exercises/"):
+        assert part in text, f"{page} lacks {part!r}"
+    exercise = text.split("{download}`exercises/")[1].split(" ")[0]
+    assert (ROOT / "exercises" / exercise).exists()
+    figures = [o for c in executed(built_book, page)["cells"] for o in c.get("outputs", [])
+               if PLOTLY in o.get("data", {})]
+    assert figures, f"{page} shows no executed plotly figure"
+
+
+def test_pages_that_train_torch_models_say_where():
+    for page in PAGES:
+        text = (ROOT / f"{page}.md").read_text()
+        if "fit_softmax_regression" in text or "torch" in text.split("## Exercise")[0]:
+            assert "describe(" in text or "fit.device" in text, page
+
+
+def test_numbers_in_prose_are_glued_from_outputs(built_book):
+    for page in CONTENT:
+        text = (ROOT / f"{page}.md").read_text()
+        for key in [part.split("`")[1].split(":")[0] for part in text.split("{glue:text}")[1:]]:
+            glued = json.loads((built_book / "jupyter_execute" / f"{page}.glue.json").read_text())
+            assert key in glued, f"{page}: {key} is quoted but never glued"

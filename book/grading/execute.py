@@ -17,12 +17,13 @@ import sys
 import tempfile
 
 from IPython.core.inputtransformer2 import TransformerManager
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Integer, List, Unicode
+from traitlets import Bool, Integer, List, Type, Unicode
 
 from .guard import DONE_EVENT, MARKER
 
@@ -46,8 +47,21 @@ def imported_modules(nb):
     return sorted(found)
 
 
+class LocalKernelClient(AsyncKernelClient):
+    """A client without the heartbeat channel: liveness comes from the kernel's process.
+
+    The heartbeat runs in a thread that a notebook can wedge by writing garbage to the
+    kernel's sockets, and the grader would then hang forever while stopping it.
+    """
+
+    def start_channels(self, shell=True, iopub=True, stdin=True, hb=False, control=True):
+        super().start_channels(shell=shell, iopub=iopub, stdin=stdin, hb=False, control=control)
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """Starts ``book.grading.kernel`` instead of the plain ipykernel, with its settings."""
+
+    client_factory = Type(LocalKernelClient, klass=AsyncKernelClient)
 
     memory_limit = Integer(2 * 1024**3, help="address-space limit of the kernel, bytes").tag(config=True)
     file_size_limit = Integer(64 * 1024**2, help="largest file the kernel may write, bytes").tag(config=True)
@@ -55,6 +69,12 @@ class SandboxedKernelManager(AsyncKernelManager):
                      "the submission's own (default: the course folder, the cwd)").tag(config=True)
     private_dir = Unicode("", help="set by GuardedExecute: key and channel of the guard")
     preload = List(Unicode(), help="set by GuardedExecute: modules imported before student code")
+
+    async def _async_shutdown_kernel(self, now=False, restart=False):
+        """Always kill: a polite shutdown_request can block forever on a wedged socket."""
+        await super()._async_shutdown_kernel(now=True, restart=restart)
+
+    shutdown_kernel = _async_shutdown_kernel
 
     async def _async_pre_start_kernel(self, **kw):
         cmd, kw = await super()._async_pre_start_kernel(**kw)
@@ -90,6 +110,7 @@ class GuardedExecute(Execute):
     stuck_kernel_grace = Integer(10, help="seconds a timed-out cell gets to answer an interrupt").tag(config=True)
     extra_arguments = List(["--HistoryManager.hist_file=:memory:"]).tag(config=True)
     raise_on_iopub_timeout = Bool(False).tag(config=True)   # a busy kernel is handled below
+    shutdown_kernel = Unicode("immediate").tag(config=True)  # nothing in it is worth saving
 
     def preprocess(self, nb, resources=None, km=None):
         self.kernel_manager_class = SandboxedKernelManager

@@ -1,0 +1,94 @@
+"""Recurrent cells written out, with the parameter names and shapes of torch.nn's cells.
+
+A torch ``RNNCell``/``GRUCell``/``LSTMCell`` state dict loads into these unchanged. With
+``n_models=K`` every parameter gets a leading dimension K: K independent networks that run
+as one batched computation (inputs of shape (K, batch, features)), used to sweep settings.
+
+    tanh RNN  h' = tanh(W_ih x + b_ih + W_hh h + b_hh)
+    GRU       r = s(W_ir x + b_ir + W_hr h + b_hr)      reset gate
+              z = s(W_iz x + b_iz + W_hz h + b_hz)      update gate
+              n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
+              h' = (1 - z) * n + z * h
+    LSTM      i, f, g, o = s(.), s(.), tanh(.), s(.) of W_ih x + b_ih + W_hh h + b_hh
+              c' = f * c + i * g,   h' = o * tanh(c')
+
+Gate blocks are stacked in torch's order: (r, z, n) for the GRU, (i, f, g, o) for the LSTM.
+"""
+import math
+
+import torch
+from torch import nn
+
+GATES = {"rnn": 1, "gru": 3, "lstm": 4}
+
+
+def linear(x, weight, bias):
+    """x W^T + b for one model (2D weight) or K models (3D weight, 3D x)."""
+    return x @ weight.transpose(-1, -2) + bias.unsqueeze(-2)
+
+
+class RecurrentCell(nn.Module):
+    """Parameters shared by the three cells; ``kind`` is 'rnn', 'gru' or 'lstm'."""
+
+    kind = "rnn"
+
+    def __init__(self, input_size, hidden_size, n_models=None):
+        super().__init__()
+        self.input_size, self.hidden_size, self.n_models = input_size, hidden_size, n_models
+        rows = GATES[self.kind] * hidden_size
+        lead = () if n_models is None else (n_models,)
+        self.weight_ih = nn.Parameter(torch.empty(*lead, rows, input_size))
+        self.weight_hh = nn.Parameter(torch.empty(*lead, rows, hidden_size))
+        self.bias_ih = nn.Parameter(torch.empty(*lead, rows))
+        self.bias_hh = nn.Parameter(torch.empty(*lead, rows))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """torch's default: every entry uniform in [-1/sqrt(H), 1/sqrt(H)]."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for weight in self.parameters():
+            nn.init.uniform_(weight, -bound, bound)
+
+    def init_state(self, batch_size):
+        lead = () if self.n_models is None else (self.n_models,)
+        zeros = self.weight_hh.new_zeros(*lead, batch_size, self.hidden_size)
+        return (zeros, zeros.clone()) if self.kind == "lstm" else zeros
+
+
+class RNNCell(RecurrentCell):
+    kind = "rnn"
+
+    def forward(self, x, h=None):
+        h = self.init_state(x.shape[-2]) if h is None else h
+        return torch.tanh(linear(x, self.weight_ih, self.bias_ih)
+                          + linear(h, self.weight_hh, self.bias_hh))
+
+
+class GRUCell(RecurrentCell):
+    kind = "gru"
+
+    def forward(self, x, h=None):
+        h = self.init_state(x.shape[-2]) if h is None else h
+        gi = linear(x, self.weight_ih, self.bias_ih)
+        gh = linear(h, self.weight_hh, self.bias_hh)
+        i_r, i_z, i_n = gi.chunk(3, dim=-1)
+        h_r, h_z, h_n = gh.chunk(3, dim=-1)
+        r = torch.sigmoid(i_r + h_r)
+        z = torch.sigmoid(i_z + h_z)
+        n = torch.tanh(i_n + r * h_n)
+        return (1 - z) * n + z * h
+
+
+class LSTMCell(RecurrentCell):
+    kind = "lstm"
+
+    def forward(self, x, state=None):
+        h, c = self.init_state(x.shape[-2]) if state is None else state
+        gates = linear(x, self.weight_ih, self.bias_ih) + linear(h, self.weight_hh, self.bias_hh)
+        i, f, g, o = gates.chunk(4, dim=-1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        h = torch.sigmoid(o) * torch.tanh(c)
+        return h, c
+
+
+CELLS = {"rnn": RNNCell, "gru": GRUCell, "lstm": LSTMCell}

@@ -1,0 +1,59 @@
+"""Running a cell over a sequence, and a sequence model with a linear readout."""
+import torch
+from torch import nn
+
+from .bptt import GRUFunction, LSTMFunction, TanhRNNFunction
+from .cells import CELLS
+
+FUNCTIONS = {"rnn": TanhRNNFunction, "gru": GRUFunction}
+
+
+class Recurrent(nn.Module):
+    """A cell unrolled over time. Inputs are time first: (T, [K,] B, input_size).
+
+    ``forward`` uses the written-out BPTT of ``book.rnn.bptt`` and, given a list ``record``,
+    appends the norms ||dL/dh_t|| of each backward pass; ``forward_stepwise`` is the plain
+    loop over the cell that autograd differentiates, kept as the reference.
+    Returns all hidden states (T, [K,] B, H) and the final state.
+    """
+
+    def __init__(self, kind, input_size, hidden_size, n_models=None):
+        super().__init__()
+        self.kind = kind
+        self.cell = CELLS[kind](input_size, hidden_size, n_models)
+
+    def _parameters_in_order(self):
+        c = self.cell
+        return c.weight_ih, c.weight_hh, c.bias_ih, c.bias_hh
+
+    def forward(self, x, state=None, record=None):
+        state = self.cell.init_state(x.shape[-2]) if state is None else state
+        if self.kind == "lstm":
+            H, C = LSTMFunction.apply(x, *state, *self._parameters_in_order(), record)
+            return H, (H[-1], C[-1])
+        H = FUNCTIONS[self.kind].apply(x, state, *self._parameters_in_order(), record)
+        return H, H[-1]
+
+    def forward_stepwise(self, x, state=None):
+        outputs = []
+        for x_t in x:
+            state = self.cell(x_t, state)
+            outputs.append(state[0] if self.kind == "lstm" else state)
+        return torch.stack(outputs), state
+
+
+class SequenceModel(nn.Module):
+    """Recurrent layer + linear readout of the hidden state, at every step or the last one."""
+
+    def __init__(self, kind, input_size, hidden_size, output_size, n_models=None):
+        super().__init__()
+        self.recurrent = Recurrent(kind, input_size, hidden_size, n_models)
+        lead = () if n_models is None else (n_models,)
+        self.weight_out = nn.Parameter(torch.empty(*lead, output_size, hidden_size))
+        self.bias_out = nn.Parameter(torch.zeros(*lead, output_size))
+        nn.init.uniform_(self.weight_out, -hidden_size ** -0.5, hidden_size ** -0.5)
+
+    def forward(self, x, record=None, every_step=False):
+        H, _ = self.recurrent(x, record=record)
+        H = H if every_step else H[-1]
+        return H @ self.weight_out.transpose(-1, -2) + self.bias_out.unsqueeze(-2)

@@ -1,0 +1,110 @@
+"""The from-scratch recurrent cells and BPTT against torch, on random weights and inputs."""
+import pytest
+import torch
+
+from book.rnn import CELLS, Recurrent
+
+TORCH_CELLS = {"rnn": torch.nn.RNNCell, "gru": torch.nn.GRUCell, "lstm": torch.nn.LSTMCell}
+TORCH_LAYERS = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}
+KINDS = sorted(CELLS)
+
+
+def layer_pair(kind, input_size=3, hidden_size=6, seed=0):
+    torch.manual_seed(seed)
+    reference = TORCH_LAYERS[kind](input_size, hidden_size)
+    ours = Recurrent(kind, input_size, hidden_size)
+    ours.cell.load_state_dict({k.replace("_l0", ""): v for k, v in reference.state_dict().items()})
+    return ours, reference
+
+
+def grads(parameters):
+    return [p.grad.clone() for p in parameters]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_cell_output_and_gradients_equal_torch(kind):
+    torch.manual_seed(1)
+    reference = TORCH_CELLS[kind](4, 5)
+    ours = CELLS[kind](4, 5)
+    ours.load_state_dict(reference.state_dict())          # same names, same shapes
+    x = torch.randn(8, 4)
+    state = (torch.randn(8, 5), torch.randn(8, 5)) if kind == "lstm" else torch.randn(8, 5)
+    out, ref = ours(x, state), reference(x, state)
+    out, ref = (out[0] + 2 * out[1], ref[0] + 2 * ref[1]) if kind == "lstm" else (out, ref)
+    assert torch.allclose(out, ref, atol=1e-5)
+    weights = torch.randn_like(out)
+    (out * weights).sum().backward()
+    (ref * weights).sum().backward()
+    for a, b in zip(grads(ours.parameters()), grads(reference.parameters())):
+        assert torch.allclose(a, b, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_written_out_bptt_equals_torch_layers(kind):
+    ours, reference = layer_pair(kind)
+    x = torch.randn(30, 4, 3, requires_grad=True)
+    x_ref = x.detach().clone().requires_grad_()
+    H, _ = ours(x)
+    H_ref, _ = reference(x_ref)
+    assert torch.allclose(H, H_ref, atol=1e-5)
+    weights = torch.randn_like(H)
+    (H * weights).sum().backward()
+    (H_ref * weights).sum().backward()
+    for a, b in zip(grads(ours.cell.parameters()), grads(reference.parameters())):
+        assert torch.allclose(a, b, atol=1e-5)
+    assert torch.allclose(x.grad, x_ref.grad, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_initial_state_gradient(kind):
+    ours, reference = layer_pair(kind, seed=2)
+    x = torch.randn(12, 3, 3)
+    h0 = torch.randn(3, 6, requires_grad=True)
+    state = (h0, torch.zeros(3, 6)) if kind == "lstm" else h0
+    H, _ = ours(x, state)
+    H.sum().backward()
+    h0_ref = h0.detach().clone().requires_grad_()
+    ref_state = (h0_ref[None], torch.zeros(1, 3, 6)) if kind == "lstm" else h0_ref[None]
+    reference(x, ref_state)[0].sum().backward()
+    assert torch.allclose(h0.grad, h0_ref.grad, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_recorded_norms_equal_autograd_hidden_state_gradients(kind):
+    ours, _ = layer_pair(kind, seed=3)
+    x = torch.randn(25, 4, 3)
+    target = torch.randn(4, 6)
+    record = []
+    H, _ = ours(x, record=record)
+    ((H[-1] - target) ** 2).sum().add((H[5] ** 2).sum()).backward()
+    states = []
+    state = None
+    for x_t in x:                                   # the plain loop, hidden states kept
+        state = ours.cell(x_t, state)
+        h = state[0] if kind == "lstm" else state
+        h.retain_grad()
+        states.append(h)
+    ((states[-1] - target) ** 2).sum().add((states[5] ** 2).sum()).backward()
+    expected = torch.stack([h.grad.norm() for h in states])
+    assert record[0].shape == (25,)
+    assert torch.allclose(record[0], expected, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_k_models_batched_equal_k_separate_models(kind):
+    torch.manual_seed(4)
+    batched = Recurrent(kind, 2, 5, n_models=3)
+    x = torch.randn(15, 3, 4, 2)
+    record = []
+    H, _ = batched(x, record=record)
+    H.pow(2).sum().backward()
+    for k in range(3):
+        single = Recurrent(kind, 2, 5)
+        single.cell.load_state_dict({n: p[k] for n, p in batched.cell.state_dict().items()})
+        single_record = []
+        H_k, _ = single(x[:, k], record=single_record)
+        H_k.pow(2).sum().backward()
+        assert torch.allclose(H[:, k], H_k, atol=1e-6)
+        for name, p in single.cell.named_parameters():
+            assert torch.allclose(getattr(batched.cell, name).grad[k], p.grad, atol=1e-5), name
+        assert torch.allclose(record[0][:, k], single_record[0], rtol=1e-5)

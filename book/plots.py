@@ -98,3 +98,21 @@ def image_grid(images, titles, n_cols=5, title=""):
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x")
     return _layout(fig, title, "", "", height=220 * n_rows + 40)
+
+
+def gradient_heatmap(grad_norms, title="log10 ||dL/dh_t|| during training", model=0):
+    """Heatmap of recorded norms: grad_norms is a list over training steps of (T, K) arrays."""
+    norms = np.asarray(grad_norms, dtype=float)[..., model]      # (steps, T)
+    with np.errstate(divide="ignore"):
+        z = np.log10(norms).T
+    z[~np.isfinite(z)] = np.nan
+    fig = go.Figure(go.Heatmap(x=np.arange(1, len(norms) + 1), y=np.arange(norms.shape[1]), z=z,
+                               colorscale="Viridis", colorbar=dict(title="log10")))
+    return _layout(fig, title, "training step", "time step t", height=380)
+
+
+def step_norms(norms, labels, title="||dL/dh_t|| over the sequence"):
+    """One curve per model: norms of shape (T, K), labels of length K; log scale."""
+    norms = np.asarray(norms, dtype=float)
+    return curves(np.arange(len(norms)), {label: norms[:, k] for k, label in enumerate(labels)},
+                  title=title, xaxis="time step t", yaxis="||dL/dh_t||", log_y=True, mode="lines")

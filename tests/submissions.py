@@ -74,8 +74,26 @@ def retype_test(nb):
     return nb
 
 
+def partial(nb):
+    """A wrong first answer, then two right ones that do not depend on it."""
+    cell(nb, ANSWERS[0]).source = "import numpy as np\ndef covariance(X):\n    return 2 * np.cov(X, rowvar=False)"
+    cell(nb, ANSWERS[1]).source = (
+        "def principal_components(X, n_components):\n"
+        "    values, vectors = np.linalg.eigh(np.cov(X, rowvar=False))\n"
+        "    order = np.argsort(values)[::-1][:n_components]\n"
+        "    return vectors[:, order].T, values[order]")
+    cell(nb, ANSWERS[2]).source = (
+        "def project(X, components):\n"
+        "    X = np.asarray(X, dtype=float)\n"
+        "    return (X - X.mean(axis=0)) @ np.asarray(components).T\n\n"
+        "def explained_variance_ratio(X, n_components):\n"
+        "    return principal_components(X, n_components)[1] / np.trace(np.cov(X, rowvar=False))")
+    return nb
+
+
 # student id: (which notebook to start from, edit, expected score, text the feedback must show)
 BAD = {
+    "partial": ("exercise", partial, 7.0, "AssertionError"),
     "loop": ("solution", append("while True:\n    pass", where=1), FULL_MARKS, "CellTimeoutError"),
     "stubborn-loop": ("solution", append(
         "import time\nwhile True:\n    try:\n        time.sleep(0.1)\n"

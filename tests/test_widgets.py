@@ -35,3 +35,80 @@ def test_tsne_explorer_refuses_then_embeds_deterministically():
         assert np.array_equal(first, again), "same seed and values, same embedding"
 
     asyncio.run(drive())
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+def test_gradient_flow_explorer_trains_and_draws_finite_values():
+    from book.widgets import GradientFlowExplorer
+
+    async def drive():
+        explorer = GradientFlowExplorer(steps=25, length=20, hidden_size=16)
+        await explorer.train()
+        loss = np.asarray(explorer.loss_figure.data[0].y)
+        heat = np.asarray(explorer.heatmap.data[0].z, dtype=float)
+        now = np.asarray(explorer.norm_figure.data[0].y)
+        assert len(loss) == 25 and np.isfinite(loss).all()
+        assert heat.shape == (20, 25) and np.isfinite(heat).all()
+        assert len(now) == 20 and (now > 0).all()
+        assert "done: 25 steps on cpu" in explorer.status.value
+        assert any(word in explorer.status.value for word in ("Healthy", "Vanishing", "Exploding"))
+        return loss
+
+    first, again = run(drive()), run(drive())
+    assert np.array_equal(first, again), "same seed, same curves"
+
+
+def test_gradient_flow_explorer_reports_divergence_and_stays_usable():
+    from book.widgets import GradientFlowExplorer
+
+    async def drive():
+        explorer = GradientFlowExplorer(steps=50, length=20, gain=3.0, learning_rate=50.0)
+        await explorer.train()
+        assert "diverged at step" in explorer.status.value
+        explorer.learning_rate.value, explorer.gain.value = 0.01, 1.0
+        await explorer.train()
+        assert "done: 50 steps" in explorer.status.value
+
+    run(drive())
+
+
+def test_gradient_flow_explorer_refuses_invalid_values_and_a_second_run():
+    from book.widgets import GradientFlowExplorer
+
+    async def drive():
+        explorer = GradientFlowExplorer(steps=3000, length=20)
+        for control, value in ((explorer.learning_rate, -1.0), (explorer.length, 100000),
+                               (explorer.gain, 0.0), (explorer.hidden_size, 1)):
+            old = control.value
+            control.value = value
+            assert explorer.train() is None
+            assert "refused" in explorer.status.value
+            control.value = old
+        task = explorer.train()
+        await asyncio.sleep(0.2)
+        assert explorer.train() is task and "already training" in explorer.status.value
+        explorer.stop()
+        await task
+        assert "stopped at step" in explorer.status.value
+        assert len(explorer.loss_figure.data[0].y) < 3000
+
+    run(drive())
+
+
+def test_gradient_flow_explorer_sweeps_gains_as_one_batched_model():
+    from book.widgets import GradientFlowExplorer
+
+    async def drive():
+        explorer = GradientFlowExplorer(steps=10, length=30, init="gaussian")
+        explorer.sweep.value = True
+        trainer = await explorer.train()
+        assert trainer.n_models == 8 and len(explorer.norm_figure.data) == 8
+        first_step = np.asarray(trainer.history.grad_norms[0])      # (T, 8)
+        slopes = [np.polyfit(np.arange(30), np.log10(first_step[::-1, k]), 1)[0] for k in range(8)]
+        assert slopes[0] < slopes[-1], "small gains lose gradient faster going back in time"
+        assert "gain 0.25: vanishing" in explorer.status.value
+
+    run(drive())

@@ -208,11 +208,10 @@ class Guard:
                 return
             if MARKER not in text:
                 return
-            if self._check is not None:
-                self._check["tampered"] = "a test cell was compiled again while a test ran"
-                return
             if not (isinstance(filename, str) and filename.startswith(self._cell_prefix)):
                 return
+            # a new test starts; a test still being watched never reached its last line
+            # (it failed), and its nonce can no longer pass
             line = text[text.index(MARKER) + len(MARKER):].split("\n", 1)[0].split()
             self._busy = True
             try:

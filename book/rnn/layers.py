@@ -26,8 +26,21 @@ class Recurrent(nn.Module):
         c = self.cell
         return c.weight_ih, c.weight_hh, c.bias_ih, c.bias_hh
 
-    def forward(self, x, state=None, record=None):
+    def forward(self, x, state=None, record=None, truncate=None):
+        """All hidden states and the final state. With ``truncate=k`` (truncated BPTT) the
+        state is detached every k steps, so no gradient flows back further than k steps."""
         state = self.cell.init_state(x.shape[-2]) if state is None else state
+        if truncate:
+            outputs, chunk_records = [], []
+            for chunk in x.split(truncate):
+                chunk_record = [] if record is not None else None
+                H, state = self.forward(chunk, state, chunk_record)
+                outputs.append(H)
+                chunk_records.append(chunk_record)
+                state = tuple(s.detach() for s in state) if self.kind == "lstm" else state.detach()
+            if record is not None:
+                record.append(_Concatenated(chunk_records))
+            return torch.cat(outputs), state
         if self.kind == "lstm":
             H, C = LSTMFunction.apply(x, *state, *self._parameters_in_order(), record)
             return H, (H[-1], C[-1])
@@ -42,6 +55,16 @@ class Recurrent(nn.Module):
         return torch.stack(outputs), state
 
 
+class _Concatenated:
+    """Per-chunk gradient-norm records, readable as one (T, ...) tensor after backward."""
+
+    def __init__(self, chunk_records):
+        self.chunk_records = chunk_records
+
+    def tensor(self):
+        return torch.cat([r[0] if r else torch.zeros(0) for r in self.chunk_records])
+
+
 class SequenceModel(nn.Module):
     """Recurrent layer + linear readout of the hidden state, at every step or the last one."""
 
@@ -53,7 +76,7 @@ class SequenceModel(nn.Module):
         self.bias_out = nn.Parameter(torch.zeros(*lead, output_size))
         nn.init.uniform_(self.weight_out, -hidden_size ** -0.5, hidden_size ** -0.5)
 
-    def forward(self, x, record=None, every_step=False):
-        H, _ = self.recurrent(x, record=record)
+    def forward(self, x, record=None, every_step=False, truncate=None):
+        H, _ = self.recurrent(x, record=record, truncate=truncate)
         H = H if every_step else H[-1]
         return H @ self.weight_out.transpose(-1, -2) + self.bias_out.unsqueeze(-2)

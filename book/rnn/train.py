@@ -120,7 +120,8 @@ def decay_rate(norms):
     norms = np.asarray(norms, dtype=float)
     norms = norms.reshape(len(norms), -1)
     steps_back = np.arange(len(norms))[::-1]
-    logs = np.log10(np.maximum(norms, 1e-300))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.log10(norms)          # norms that underflowed to 0 are left out of the fit
     slopes = []
     for column in logs.T:
         ok = np.isfinite(column)

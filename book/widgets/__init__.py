@@ -1,4 +1,5 @@
 """Live controls over ``book`` functions. Each widget is a thin shell that tests drive headless."""
+from .gradient_flow import GradientFlowExplorer
 from .tsne_explorer import TSNEExplorer
 
-__all__ = ["TSNEExplorer"]
+__all__ = ["GradientFlowExplorer", "TSNEExplorer"]

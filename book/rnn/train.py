@@ -14,7 +14,7 @@ from ..data.sequences import TASKS, make_batch
 from ..device import get_device
 from .layers import SequenceModel
 
-INITS = ("gaussian", "orthogonal", "identity")
+INITS = ("gaussian", "orthogonal", "identity")   # or "default": torch's uniform init
 
 
 def init_recurrent_(weight_hh, scheme, gains, generator=None):
@@ -36,6 +36,29 @@ def init_recurrent_(weight_hh, scheme, gains, generator=None):
                 raise ValueError(f"unknown initialization {scheme!r}: choose one of {INITS}")
             blocks.append(block)
         weight_hh.copy_(torch.cat(blocks, dim=-2).to(weight_hh.device) * gains)
+
+
+def chrono_init_(cell, t_max, generator=None):
+    """Chrono initialization of an LSTM (Tallec & Ollivier 2018): forget-gate biases
+    b_f ~ log U[1, t_max - 1] give timescales T = 1/(1 - f) spread up to t_max; b_i = -b_f."""
+    if cell.kind != "lstm":
+        raise ValueError("chrono initialization is defined for the LSTM")
+    size = cell.hidden_size
+    with torch.no_grad():
+        shape = cell.bias_hh[..., :size].shape
+        b_f = torch.log(1 + torch.rand(shape, generator=generator) * (t_max - 2)).to(cell.bias_hh.device)
+        for bias in (cell.bias_ih, cell.bias_hh):
+            bias[..., size:2 * size] = b_f / 2          # the two biases add up
+            bias[..., :size] = -b_f / 2
+
+
+def hidden_for_budget(kind, input_size, output_size, budget):
+    """The hidden size whose sequence model has about ``budget`` parameters."""
+    gates = {"rnn": 1, "gru": 3, "lstm": 4}[kind]
+    size = 1
+    while gates * (size * input_size + size * size + 2 * size) + output_size * (size + 1) < budget:
+        size += 1
+    return size
 
 
 def clip_grad_norm_per_model_(parameters, max_norm, n_models=None):
@@ -62,7 +85,7 @@ class Trainer:
 
     def __init__(self, kind="rnn", task="adding", length=50, hidden_size=32, learning_rate=0.01,
                  clip=None, init="orthogonal", gains=(1.0,), optimizer="sgd", batch_size=32,
-                 seed=0, device=None):
+                 seed=0, device=None, chrono=None):
         self.kind, self.length, self.clip, self.batch_size = kind, length, clip, batch_size
         self.task = TASKS[task](length)
         self.task_name = task
@@ -73,7 +96,10 @@ class Trainer:
         self.generator = torch.Generator().manual_seed(seed)
         self.model = SequenceModel(kind, self.task.input_size, hidden_size, self.task.output_size,
                                    n_models=self.n_models).to(self.device)
-        init_recurrent_(self.model.recurrent.cell.weight_hh, init, self.gains, self.generator)
+        if init != "default":
+            init_recurrent_(self.model.recurrent.cell.weight_hh, init, self.gains, self.generator)
+        if chrono:
+            chrono_init_(self.model.recurrent.cell, chrono, self.generator)
         if optimizer == "adam":
             self.optimizer = torch.optim.Adam(self.model.parameters(), lr=learning_rate)
         else:

@@ -1,5 +1,7 @@
 """Live controls over ``book`` functions. Each widget is a thin shell that tests drive headless."""
+from .clipping import ClippingExplorer
+from .gated_race import GatedRace
 from .gradient_flow import GradientFlowExplorer
 from .tsne_explorer import TSNEExplorer
 
-__all__ = ["GradientFlowExplorer", "TSNEExplorer"]
+__all__ = ["ClippingExplorer", "GatedRace", "GradientFlowExplorer", "TSNEExplorer"]

@@ -108,3 +108,42 @@ def test_k_models_batched_equal_k_separate_models(kind):
         for name, p in single.cell.named_parameters():
             assert torch.allclose(getattr(batched.cell, name).grad[k], p.grad, atol=1e-5), name
         assert torch.allclose(record[0][:, k], single_record[0], rtol=1e-5)
+
+
+def test_sequence_tasks_have_the_documented_structure():
+    from book.data.sequences import TASKS, adding_problem, copy_task, digits_sequence, temporal_order
+
+    g = torch.Generator().manual_seed(0)
+    x, y = adding_problem(2000, 40, g)
+    assert x.shape == (40, 2000, 2) and (x[..., 1].sum(0) == 2).all()
+    assert torch.allclose(y, (x[..., 0] * x[..., 1]).sum(0))
+    assert abs(((y - 1) ** 2).mean().item() - TASKS["adding"](40).baseline) < 0.01
+    x, y = copy_task(8, 20, generator=g)
+    assert x.shape == (30, 8, 10) and (y[:-5] == 0).all()
+    assert torch.equal(x[:5, :, :8].argmax(-1) + 1, y[-5:])
+    x, y = temporal_order(500, 50, g)
+    assert x.shape == (50, 500, 6) and set(y.tolist()) == {0, 1, 2, 3}
+    assert digits_sequence("rows")[0].shape == (8, 1797, 8)
+    assert digits_sequence("pixels")[0].shape == (64, 1797, 1)
+
+
+def test_truncated_bptt_stops_the_gradient_at_the_window():
+    torch.manual_seed(5)
+    layer = Recurrent("gru", 2, 6)
+    record = []
+    H, _ = layer(torch.randn(30, 3, 2), record=record, truncate=10)
+    H[-1].sum().backward()
+    norms = record[0].tensor()
+    assert (norms[:20] == 0).all() and (norms[20:] > 0).all()
+
+
+def test_chrono_init_sets_timescales_up_to_t_max():
+    from book.rnn import LSTMCell
+    from book.rnn.train import chrono_init_
+
+    cell = LSTMCell(2, 200)
+    chrono_init_(cell, t_max=50, generator=torch.Generator().manual_seed(0))
+    b_f = (cell.bias_ih + cell.bias_hh)[200:400].detach()
+    timescale = 1 / (1 - torch.sigmoid(b_f))
+    assert 1.9 < timescale.min() < 3 and 35 < timescale.max() <= 50
+    assert torch.allclose((cell.bias_ih + cell.bias_hh)[:200], -b_f)

@@ -112,3 +112,38 @@ def test_gradient_flow_explorer_sweeps_gains_as_one_batched_model():
         assert "gain 0.25: vanishing" in explorer.status.value
 
     run(drive())
+
+
+def test_clipping_explorer_bounds_the_clipped_steps_and_refuses_bad_values():
+    from book.widgets import ClippingExplorer
+
+    async def drive():
+        explorer = ClippingExplorer(learning_rate=0.3, clip=1.0, w=11.0, b=-0.5, steps=30)
+        run = await explorer.train()
+        free = np.array(run.paths["no clipping"])
+        clipped = np.array(run.paths["clipped at 1"])
+        assert len(free) == len(clipped) == 31
+        assert np.linalg.norm(np.diff(clipped, axis=0), axis=1).max() <= 0.3 + 1e-9
+        assert np.linalg.norm(np.diff(free, axis=0), axis=1).max() > 3
+        assert np.array_equal(np.asarray(explorer.surface.data[2].x), clipped[:, 0])
+        explorer.clip.value = -1.0
+        assert explorer.train() is None and "refused" in explorer.status.value
+
+    run(drive())
+
+
+def test_gated_race_trains_all_contenders_on_equal_budgets():
+    from book.rnn.train import hidden_for_budget
+    from book.widgets import GatedRace
+
+    async def drive():
+        race = GatedRace(length=10, steps=15, budget=1500)
+        trainers = await race.train()
+        assert list(trainers) == ["tanh RNN", "GRU", "LSTM", "LSTM, chrono init"]
+        sizes = [sum(p.numel() for p in t.model.parameters()) for t in trainers.values()]
+        assert max(sizes) / min(sizes) < 1.15, sizes
+        assert all(len(trace.y) > 0 and np.isfinite(trace.y).all() for trace in race.figure.data)
+        assert "final relative loss" in race.status.value
+        assert hidden_for_budget("lstm", 2, 1, 1500) < hidden_for_budget("rnn", 2, 1, 1500)
+
+    run(drive())

@@ -15,8 +15,18 @@ from .cells import linear
 
 
 def _outer_sum(a, b):
-    """sum over time and batch of a_t^T b_t: (T, [K,] B, m), (T, [K,] B, n) -> ([K,] m, n)."""
-    return torch.einsum("t...bm,t...bn->...mn", a, b)
+    """sum over time and batch of a_t^T b_t: (T, [K,] B, m), (T, [K,] B, n) -> ([K,] m, n).
+
+    One matrix product over the flattened (time, batch) axis (einsum picks a layout that
+    copies whole sequences here)."""
+    if a.dim() == 3:
+        return a.reshape(-1, a.shape[-1]).T @ b.reshape(-1, b.shape[-1])
+    lead = torch.broadcast_shapes(a.shape[:-1], b.shape[:-1])     # inputs broadcast over models
+    a, b = a.expand(*lead, a.shape[-1]), b.expand(*lead, b.shape[-1])
+    models = lead[1]
+    a = a.transpose(0, 1).reshape(models, -1, a.shape[-1])
+    b = b.transpose(0, 1).reshape(models, -1, b.shape[-1])
+    return a.transpose(1, 2) @ b
 
 
 def _step_norms(grads):

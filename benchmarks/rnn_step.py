@@ -1,0 +1,147 @@
+"""Milliseconds per training step of recurrent models, against baselines in the same run.
+
+    python benchmarks/rnn_step.py [--hidden 64 256] [--repeats 30]
+
+A training step = forward over a batch of 32 sequences of length 100 (input size 1), a
+squared loss on the last state's readout, backward, and an SGD update. Compared:
+- the course's tanh RNN, GRU and LSTM (``book.rnn``: written-out BPTT, recording ||dL/dh_t||),
+- torch.nn.RNN / GRU / LSTM,
+- a plain per-step Python loop over torch.nn.RNNCell with autograd (the textbook way).
+Also: the gradient-flow explorer's first plot update after Train, and, with CUDA, a K = 64
+batched sweep against one model. Goals (2-core CPU): tanh RNN and GRU <= 4 ms at hidden 64
+(>= 4x the plain loop), LSTM no slower than torch.nn.LSTM, first update <= 200 ms.
+"""
+import argparse
+import asyncio
+import time
+
+import torch
+
+from book.rnn import SequenceModel
+
+T, BATCH, INPUT = 100, 32, 1
+TORCH_LAYERS = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}
+
+
+def timed(step, repeats):
+    for _ in range(3):
+        step()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        step()
+    return (time.perf_counter() - start) / repeats * 1000
+
+
+def course_step(kind, hidden, device):
+    model = SequenceModel(kind, INPUT, hidden, 1).to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-3)
+    x, y = torch.randn(T, BATCH, INPUT, device=device), torch.randn(BATCH, 1, device=device)
+
+    def step():
+        record = []
+        optimizer.zero_grad()
+        ((model(x, record=record) - y) ** 2).mean().backward()
+        optimizer.step()
+        record[0].sum().item()                  # the norms are really there
+    return step
+
+
+def torch_step(kind, hidden, device):
+    layer = TORCH_LAYERS[kind](INPUT, hidden).to(device)
+    readout = torch.nn.Linear(hidden, 1).to(device)
+    optimizer = torch.optim.SGD([*layer.parameters(), *readout.parameters()], lr=1e-3)
+    x, y = torch.randn(T, BATCH, INPUT, device=device), torch.randn(BATCH, 1, device=device)
+
+    def step():
+        optimizer.zero_grad()
+        out, _ = layer(x)
+        ((readout(out[-1]) - y) ** 2).mean().backward()
+        optimizer.step()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+    return step
+
+
+def plain_loop_step(hidden, device):
+    cell = torch.nn.RNNCell(INPUT, hidden).to(device)
+    readout = torch.nn.Linear(hidden, 1).to(device)
+    optimizer = torch.optim.SGD([*cell.parameters(), *readout.parameters()], lr=1e-3)
+    x, y = torch.randn(T, BATCH, INPUT, device=device), torch.randn(BATCH, 1, device=device)
+
+    def step():
+        optimizer.zero_grad()
+        h = torch.zeros(BATCH, hidden, device=device)
+        states = []
+        for x_t in x:
+            h = cell(x_t, h)
+            h.retain_grad()
+            states.append(h)
+        ((readout(h) - y) ** 2).mean().backward()
+        torch.stack([s.grad.norm() for s in states]).sum().item()
+        optimizer.step()
+    return step
+
+
+def first_plot_update():
+    from book.widgets import GradientFlowExplorer
+
+    async def go():
+        explorer = GradientFlowExplorer(steps=5)
+        start = time.perf_counter()
+        task = explorer.train()
+        while explorer.first_draw_seconds is None and not task.done():
+            await asyncio.sleep(0)
+        seconds = time.perf_counter() - start
+        await task
+        return seconds * 1000
+    asyncio.run(go())                             # warm-up: imports, first allocations
+    return asyncio.run(go())
+
+
+def sweep_ratio(device, repeats):
+    from book.rnn.train import Trainer
+    one = Trainer("rnn", "adding", T, 64, 0.01, gains=(1.0,), device=device)
+    many = Trainer("rnn", "adding", T, 64, 0.01, gains=tuple(torch.linspace(0.5, 2, 64).tolist()),
+                   device=device)
+
+    def sync(trainer):
+        def step():
+            trainer.step()
+            torch.cuda.synchronize()
+        return step
+    return timed(sync(one), repeats), timed(sync(many), repeats)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--hidden", type=int, nargs="+", default=[64, 256])
+    parser.add_argument("--repeats", type=int, default=30)
+    args = parser.parse_args()
+    devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; batch {BATCH}, "
+          f"length {T}, input {INPUT}")
+    for device in devices:
+        for hidden in args.hidden:
+            plain = plain_loop_step(hidden, device) if device.type == "cpu" else None
+            plain_ms = timed(plain, args.repeats) if plain else float("nan")
+            print(f"\n{device.type}, hidden {hidden}: ms per training step")
+            print(f"{'model':<34}{'ms':>8}{'vs plain loop':>15}{'vs torch.nn':>13}")
+            if plain:
+                print(f"{'plain loop over nn.RNNCell':<34}{plain_ms:8.2f}{1.0:14.2f}x{'':>13}")
+            for kind in ("rnn", "gru", "lstm"):
+                reference = timed(torch_step(kind, hidden, device), args.repeats)
+                ours = timed(course_step(kind, hidden, device), args.repeats)
+                print(f"{'torch.nn.' + kind.upper():<34}{reference:8.2f}"
+                      f"{plain_ms / reference:14.2f}x{1.0:12.2f}x")
+                print(f"{'course ' + kind + ' (records ||dL/dh_t||)':<34}{ours:8.2f}"
+                      f"{plain_ms / ours:14.2f}x{reference / ours:12.2f}x")
+        if device.type == "cuda":
+            one, many = sweep_ratio(device, args.repeats)
+            print(f"\ncuda sweep: one model {one:.2f} ms/step, 64 models batched {many:.2f} "
+                  f"ms/step: {many / one:.2f}x (goal <= 2x)")
+    print(f"\ngradient-flow explorer, first plot update after Train (cpu): {first_plot_update():.0f} ms "
+          f"(goal <= 200 ms)")
+
+
+if __name__ == "__main__":
+    main()

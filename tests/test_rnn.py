@@ -147,3 +147,20 @@ def test_chrono_init_sets_timescales_up_to_t_max():
     timescale = 1 / (1 - torch.sigmoid(b_f))
     assert 1.9 < timescale.min() < 3 and 35 < timescale.max() <= 50
     assert torch.allclose((cell.bias_ih + cell.bias_hh)[:200], -b_f)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_k_models_on_one_broadcast_input_equal_separate_models(kind):
+    torch.manual_seed(6)
+    batched = Recurrent(kind, 2, 4, n_models=3)
+    x = torch.randn(12, 1, 5, 2)                      # one batch, shared by the 3 models
+    H, _ = batched(x)
+    H.pow(2).sum().backward()
+    for k in range(3):
+        single = Recurrent(kind, 2, 4)
+        single.cell.load_state_dict({n: p[k] for n, p in batched.cell.state_dict().items()})
+        H_k, _ = single(x[:, 0])
+        H_k.pow(2).sum().backward()
+        assert torch.allclose(H[:, k], H_k, atol=1e-6)
+        for name, p in single.cell.named_parameters():
+            assert torch.allclose(getattr(batched.cell, name).grad[k], p.grad, atol=1e-5), name

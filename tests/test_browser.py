@@ -2,20 +2,16 @@
 import functools
 import http.server
 import re
-import shutil
 import threading
 from pathlib import Path
 
 import pytest
 
+import chromium
 from conftest import toc_pages
 
 playwright = pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")]
+pytestmark = chromium.MARKS
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -36,7 +32,7 @@ def site(built_book):
 @pytest.fixture(scope="module")
 def browser():
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = chromium.launch(p)
         yield browser
         browser.close()
 
@@ -49,16 +45,8 @@ def test_page_renders_offline(site, browser, page):
     n_figures = len(re.findall(r"Plotly\.newPlot\(", path.read_text()))
     context = browser.new_context()
     tab = context.new_page()
-    outside, errors, plotly_loads = [], [], []
-
-    def route(request_route):
-        url = request_route.request.url
-        if url.startswith(base) or url.startswith("data:") or url.startswith("blob:"):
-            return request_route.continue_()
-        outside.append(url)
-        return request_route.abort()
-
-    context.route("**/*", route)
+    errors, plotly_loads = [], []
+    outside = chromium.offline(context, base)
     tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
     tab.on("request", lambda req: plotly_loads.append(req.url) if "plotly.min.js" in req.url else None)

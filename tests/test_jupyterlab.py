@@ -2,7 +2,6 @@
 a notebook in Debian's headless Chromium, run, Train clicked, the plot seen to change, Stop
 clicked, and training seen to stop."""
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -13,14 +12,11 @@ from pathlib import Path
 import jupytext
 import pytest
 
+import chromium
 from conftest import ROOT
 
 playwright = pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")]
+pytestmark = chromium.MARKS
 TOKEN = "course-test-token"
 
 
@@ -72,18 +68,9 @@ def loss_path(page):
 
 def test_train_and_stop_in_jupyterlab(lab):
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = chromium.launch(p)
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        outside = []
-
-        def route(request_route):
-            url = request_route.request.url
-            if url.startswith(lab) or url.startswith("ws://127.0.0.1") or url.startswith("data:"):
-                return request_route.continue_()
-            outside.append(url)
-            return request_route.abort()
-
-        context.route("**/*", route)
+        outside = chromium.offline(context, lab, "ws://127.0.0.1")
         page = context.new_page()
         page.set_default_timeout(120_000)
         page.goto(f"{lab}/lab/tree/vanishing_gradients.ipynb?token={TOKEN}")

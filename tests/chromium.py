@@ -1,0 +1,32 @@
+"""Debian's Chromium under Playwright, offline: shared by the browser tests."""
+import shutil
+from pathlib import Path
+
+import pytest
+
+EXECUTABLE = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+MARKS = [pytest.mark.browser,
+         pytest.mark.skipif(not Path(EXECUTABLE).exists(), reason="Debian's chromium is not installed")]
+
+
+def launch(playwright):
+    """Chromium from Debian's package (never a browser download)."""
+    return playwright.chromium.launch(executable_path=EXECUTABLE, args=FLAGS)
+
+
+def offline(context, *allowed):
+    """Abort every request whose URL does not start with one of ``allowed``; return the
+    list that collects the aborted URLs."""
+    outside = []
+
+    def route(request_route):
+        url = request_route.request.url
+        if url.startswith(("data:", "blob:", *allowed)):
+            return request_route.continue_()
+        outside.append(url)
+        return request_route.abort()
+
+    context.route("**/*", route)
+    return outside

@@ -147,3 +147,28 @@ def test_gated_race_trains_all_contenders_on_equal_budgets():
         assert hidden_for_budget("lstm", 2, 1, 1500) < hidden_for_budget("rnn", 2, 1, 1500)
 
     run(drive())
+
+
+def test_playground_trains_redraws_and_stops():
+    from book.widgets import Playground
+
+    async def drive():
+        playground = Playground(dataset="moons", steps=400, seed=1)
+        start = np.asarray(playground.boundary.data[0].z) if playground.boundary.data else None
+        run_ = await playground.train()
+        z = np.asarray(playground.boundary.data[0].z, dtype=float)
+        assert start is None and z.shape == (60, 60) and np.isfinite(z).all()
+        assert z.min() < 0.1 and z.max() > 0.9, "the boundary separates the classes"
+        assert run_.accuracy("test") > 0.9
+        assert playground.frames >= 2
+        assert "held-out accuracy" in playground.status.value
+        playground.width.value = 0
+        assert playground.train() is None and "refused" in playground.status.value
+        playground.width.value, playground.steps.value = 16, 20000
+        task = playground.train()
+        await asyncio.sleep(0.3)
+        playground.stop()
+        await task
+        assert "stopped at step" in playground.status.value
+
+    run(drive())

@@ -2,6 +2,7 @@
 from .clipping import ClippingExplorer
 from .gated_race import GatedRace
 from .gradient_flow import GradientFlowExplorer
+from .playground import Playground
 from .tsne_explorer import TSNEExplorer
 
-__all__ = ["ClippingExplorer", "GatedRace", "GradientFlowExplorer", "TSNEExplorer"]
+__all__ = ["ClippingExplorer", "GatedRace", "GradientFlowExplorer", "Playground", "TSNEExplorer"]

@@ -1,0 +1,77 @@
+"""SGD, momentum, RMSProp and Adam, written out; each has torch.optim's update rule.
+
+Each optimizer keeps its state per parameter and updates tensors in place:
+
+    SGD       p -= lr * g
+    momentum  v = mu v + g;                      p -= lr * v
+    RMSProp   s = a s + (1 - a) g^2;             p -= lr * g / (sqrt(s) + eps)
+    Adam      m = b1 m + (1 - b1) g,  v = b2 v + (1 - b2) g^2
+              p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+
+``weight_decay`` adds wd * p to g first (L2 regularization), as torch.optim does.
+"""
+import torch
+
+
+class Optimizer:
+    def __init__(self, params, lr, weight_decay=0.0):
+        self.params, self.lr, self.weight_decay = list(params), lr, weight_decay
+        self.state = [{} for _ in self.params]
+        self.t = 0
+
+    @torch.no_grad()
+    def step(self, grads=None):
+        """Update every parameter with its .grad, or with the given list of gradients."""
+        self.t += 1
+        grads = grads if grads is not None else [p.grad for p in self.params]
+        for p, g, state in zip(self.params, grads, self.state):
+            if g is None:
+                continue
+            g = g + self.weight_decay * p if self.weight_decay else g
+            p -= self.direction(g, state)
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+
+class SGD(Optimizer):
+    def direction(self, g, state):
+        return self.lr * g
+
+
+class Momentum(Optimizer):
+    def __init__(self, params, lr, momentum=0.9, weight_decay=0.0):
+        super().__init__(params, lr, weight_decay)
+        self.momentum = momentum
+
+    def direction(self, g, state):
+        state["v"] = self.momentum * state["v"] + g if "v" in state else g.clone()
+        return self.lr * state["v"]
+
+
+class RMSProp(Optimizer):
+    def __init__(self, params, lr, alpha=0.99, eps=1e-8, weight_decay=0.0):
+        super().__init__(params, lr, weight_decay)
+        self.alpha, self.eps = alpha, eps
+
+    def direction(self, g, state):
+        state["s"] = self.alpha * state.get("s", torch.zeros_like(g)) + (1 - self.alpha) * g * g
+        return self.lr * g / (state["s"].sqrt() + self.eps)
+
+
+class Adam(Optimizer):
+    def __init__(self, params, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(params, lr, weight_decay)
+        self.betas, self.eps = betas, eps
+
+    def direction(self, g, state):
+        b1, b2 = self.betas
+        state["m"] = b1 * state.get("m", torch.zeros_like(g)) + (1 - b1) * g
+        state["v"] = b2 * state.get("v", torch.zeros_like(g)) + (1 - b2) * g * g
+        m_hat = state["m"] / (1 - b1 ** self.t)
+        v_hat = state["v"] / (1 - b2 ** self.t)
+        return self.lr * m_hat / (v_hat.sqrt() + self.eps)
+
+
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "rmsprop": RMSProp, "adam": Adam}

@@ -1,0 +1,100 @@
+"""The neural-network playground: a dense classifier training live on 2D data.
+
+Left: data set and noise, depth, width, activation, optimizer, learning rate, L2 weight
+decay, steps, seed. Right: p(class 1) as a heatmap under the data (training points filled,
+held-out points hollow), and the training and held-out loss.
+"""
+import ipywidgets as widgets
+import numpy as np
+import plotly.graph_objects as go
+
+from ..device import describe
+from ..nn import ACTIVATIONS, OPTIMIZERS
+from ..nn.playground import DATASETS, Classifier2D
+from ..plots import PALETTE
+from .training import TrainingWidget, check_range
+
+RESOLUTION = 60
+
+
+class Playground(TrainingWidget):
+    def __init__(self, dataset="moons", noise=0.15, depth=2, width=16, activation="tanh",
+                 optimizer="adam", learning_rate=0.03, weight_decay=0.0, steps=300, seed=0):
+        style = {"description_width": "100px"}
+        self.dataset = widgets.Dropdown(options=DATASETS, value=dataset, description="data", style=style)
+        self.noise = widgets.FloatText(noise, description="noise", style=style)
+        self.depth = widgets.IntText(depth, description="hidden layers", style=style)
+        self.width = widgets.IntText(width, description="units per layer", style=style)
+        self.activation = widgets.Dropdown(options=list(ACTIVATIONS), value=activation,
+                                           description="activation", style=style)
+        self.optimizer = widgets.Dropdown(options=list(OPTIMIZERS), value=optimizer,
+                                          description="optimizer", style=style)
+        self.learning_rate = widgets.FloatText(learning_rate, description="learning rate", style=style)
+        self.weight_decay = widgets.FloatText(weight_decay, description="L2 (weight decay)", style=style)
+        self.steps = widgets.IntText(steps, description="steps", style=style)
+        self.seed = widgets.IntText(seed, description="seed", style=style)
+        self.boundary = go.FigureWidget(layout=dict(
+            title="p(class 1)", height=420, width=460, template="plotly_white",
+            margin=dict(l=40, r=10, t=40, b=40), yaxis=dict(scaleanchor="x")))
+        self.loss_figure = go.FigureWidget(layout=dict(
+            title="cross-entropy", height=260, width=460, template="plotly_white",
+            xaxis_title="step", yaxis_type="log", margin=dict(l=50, r=10, t=40, b=40)))
+        self.frames = 0
+        super().__init__([self.dataset, self.noise, self.depth, self.width, self.activation,
+                          self.optimizer, self.learning_rate, self.weight_decay, self.steps,
+                          self.seed], [self.boundary, self.loss_figure])
+
+    def settings(self):
+        return dict(dataset=self.dataset.value, activation=self.activation.value,
+                    optimizer=self.optimizer.value,
+                    noise=check_range("noise", self.noise.value, 0.0, 1.0),
+                    depth=check_range("hidden layers", self.depth.value, 1, 8),
+                    width=check_range("units per layer", self.width.value, 1, 256),
+                    learning_rate=check_range("learning rate", self.learning_rate.value, 1e-5, 10.0),
+                    weight_decay=check_range("L2 (weight decay)", self.weight_decay.value, 0.0, 1.0),
+                    seed=check_range("seed", self.seed.value, 0, 2**31 - 1),
+                    steps=check_range("steps", self.steps.value, 1, 20000))
+
+    def make_run(self, settings):
+        steps = settings.pop("steps")
+        run = Classifier2D(**settings)
+        lo, hi = run.X.min(0) - 0.3, run.X.max(0) + 0.3
+        run.grid_x, run.grid_y = np.linspace(lo[0], hi[0], RESOLUTION), np.linspace(lo[1], hi[1], RESOLUTION)
+        run.grid = np.stack(np.meshgrid(run.grid_x, run.grid_y), -1).reshape(-1, 2)
+        train = run.X_train.cpu().numpy(), run.y_train.cpu().numpy()
+        test = run.X_test.cpu().numpy(), run.y_test.cpu().numpy()
+        with self.boundary.batch_update(), self.loss_figure.batch_update():
+            self.boundary.data = ()
+            self.boundary.add_heatmap(x=run.grid_x, y=run.grid_y, z=np.full((RESOLUTION, RESOLUTION), 0.5),
+                                      colorscale="RdBu", zmin=0, zmax=1, opacity=0.6, showscale=False)
+            for (X, y), hollow in ((train, False), (test, True)):
+                for c in (0, 1):
+                    keep = y == c
+                    self.boundary.add_scatter(
+                        x=X[keep, 0], y=X[keep, 1], mode="markers", showlegend=False,
+                        marker=dict(size=6, color="white" if hollow else PALETTE[c],
+                                    line=dict(width=1.5, color=PALETTE[c])))
+            self.loss_figure.data = ()
+            for name, colour in (("training", PALETTE[0]), ("held out", PALETTE[1])):
+                self.loss_figure.add_scatter(x=[], y=[], mode="lines", name=name, line=dict(color=colour))
+        self.frames = 0
+        return run, steps, describe(run.device)
+
+    def step(self, run):
+        train, _ = run.step()
+        if not np.isfinite(train):
+            return f"diverged at step {len(run.train_loss)}: lower the learning rate"
+        return None
+
+    def draw(self, run):
+        z = run.proba(run.grid).reshape(RESOLUTION, RESOLUTION)
+        steps = np.arange(1, len(run.train_loss) + 1)
+        with self.boundary.batch_update(), self.loss_figure.batch_update():
+            self.boundary.data[0].z = z
+            self.loss_figure.data[0].x, self.loss_figure.data[0].y = steps, run.train_loss
+            self.loss_figure.data[1].x, self.loss_figure.data[1].y = steps, run.test_loss
+        self.frames += 1
+
+    def summary(self, run):
+        return (f"training accuracy {run.accuracy('train'):.3f}, "
+                f"held-out accuracy {run.accuracy('test'):.3f}.")

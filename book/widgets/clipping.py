@@ -4,13 +4,12 @@ Left: learning rate, clipping threshold, start (w, b), steps. Right: the loss su
 with both descent paths drawn as they go, and the gradient norm along each. The two runs
 start together and take one step each per training step (``book.rnn.pascanu``).
 """
-import ipywidgets as widgets
 import numpy as np
 import plotly.graph_objects as go
 
 from ..plots import PALETTE
 from ..rnn import pascanu
-from .training import TrainingWidget, check_range
+from .training import TrainingWidget, check_range, number
 
 W_RANGE, B_RANGE = (-2.0, 13.0), (-8.0, 3.0)
 
@@ -48,12 +47,11 @@ class ClippingExplorer(TrainingWidget):
     redraw_seconds = 0.05
 
     def __init__(self, learning_rate=0.3, clip=1.0, w=11.0, b=-0.5, steps=40):
-        style = {"description_width": "110px"}
-        self.learning_rate = widgets.FloatText(learning_rate, description="learning rate", style=style)
-        self.clip = widgets.FloatText(clip, description="clip threshold", style=style)
-        self.w = widgets.FloatText(w, description="start w", style=style)
-        self.b = widgets.FloatText(b, description="start b", style=style)
-        self.steps = widgets.IntText(steps, description="steps", style=style)
+        self.learning_rate = number(float(learning_rate), "learning rate")
+        self.clip = number(float(clip), "clip threshold")
+        self.w = number(float(w), "start w")
+        self.b = number(float(b), "start b")
+        self.steps = number(int(steps), "steps")
         self.surface = go.FigureWidget(surface_figure())
         self.norm_figure = go.FigureWidget(layout=dict(
             title="gradient norm along each path", height=250, width=600, template="plotly_white",

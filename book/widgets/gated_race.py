@@ -4,14 +4,13 @@ All contenders have about the same number of parameters and see the same batches
 one training step each per loop iteration, and the figure shows their loss relative to the
 task's memoryless baseline (below 1: the network remembers).
 """
-import ipywidgets as widgets
 import numpy as np
 import plotly.graph_objects as go
 
 from ..device import describe
 from ..plots import PALETTE
 from ..rnn.train import Trainer, hidden_for_budget
-from .training import TrainingWidget, check_range
+from .training import TrainingWidget, check_range, choice, number
 
 CONTENDERS = (("tanh RNN", "rnn", None), ("GRU", "gru", None), ("LSTM", "lstm", None),
               ("LSTM, chrono init", "lstm", "chrono"))
@@ -38,14 +37,12 @@ def relative_loss(trainer, window=20):
 
 class GatedRace(TrainingWidget):
     def __init__(self, task="adding", length=40, budget=2000, learning_rate=0.03, steps=400, seed=0):
-        style = {"description_width": "110px"}
-        self.task = widgets.Dropdown(options=["adding", "copy", "temporal order"], value=task,
-                                     description="task", style=style)
-        self.length = widgets.IntText(length, description="length / delay", style=style)
-        self.budget = widgets.IntText(budget, description="parameters", style=style)
-        self.learning_rate = widgets.FloatText(learning_rate, description="learning rate", style=style)
-        self.steps = widgets.IntText(steps, description="training steps", style=style)
-        self.seed = widgets.IntText(seed, description="seed", style=style)
+        self.task = choice(["adding", "copy", "temporal order"], task, "task")
+        self.length = number(int(length), "length / delay")
+        self.budget = number(int(budget), "parameters")
+        self.learning_rate = number(float(learning_rate), "learning rate")
+        self.steps = number(int(steps), "training steps")
+        self.seed = number(int(seed), "seed")
         self.figure = go.FigureWidget(layout=dict(
             title="loss / memoryless baseline", height=420, width=600, template="plotly_white",
             xaxis_title="training step", yaxis_title="relative loss", yaxis_type="log",

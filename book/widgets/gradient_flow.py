@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from ..device import describe
 from ..plots import PALETTE
 from ..rnn.train import INITS, Trainer, decay_rate, verdict
-from .training import TrainingWidget, check_range
+from .training import TrainingWidget, check_range, choice, number
 
 SWEEP_GAINS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
 MAX_COLUMNS = 300          # heatmap columns drawn (training steps are subsampled beyond)
@@ -31,21 +31,18 @@ def _figure(title, xaxis, yaxis, height=260, log_y=False):
 class GradientFlowExplorer(TrainingWidget):
     def __init__(self, cell="rnn", init="orthogonal", gain=1.0, length=50, task="adding",
                  learning_rate=0.01, clip=0.0, steps=200, seed=0, hidden_size=32, optimizer="sgd"):
-        style = {"description_width": "110px"}
-        self.cell = widgets.Dropdown(options=["rnn", "gru", "lstm"], value=cell, description="cell", style=style)
-        self.init = widgets.Dropdown(options=list(INITS), value=init, description="W_hh init", style=style)
-        self.gain = widgets.FloatText(gain, description="gain", style=style)
+        self.cell = choice(["rnn", "gru", "lstm"], cell, "cell")
+        self.init = choice(list(INITS), init, "W_hh init")
+        self.gain = number(float(gain), "gain")
         self.sweep = widgets.Checkbox(False, description="sweep 8 gains (0.25 to 2)", indent=False)
-        self.length = widgets.IntText(length, description="sequence length", style=style)
-        self.task = widgets.Dropdown(options=["adding", "copy", "temporal order"], value=task,
-                                     description="task", style=style)
-        self.optimizer = widgets.Dropdown(options=["sgd", "adam"], value=optimizer,
-                                          description="optimizer", style=style)
-        self.learning_rate = widgets.FloatText(learning_rate, description="learning rate", style=style)
-        self.clip = widgets.FloatText(clip, description="clip norm (0: off)", style=style)
-        self.hidden_size = widgets.IntText(hidden_size, description="hidden size", style=style)
-        self.steps = widgets.IntText(steps, description="training steps", style=style)
-        self.seed = widgets.IntText(seed, description="seed", style=style)
+        self.length = number(int(length), "sequence length")
+        self.task = choice(["adding", "copy", "temporal order"], task, "task")
+        self.optimizer = choice(["sgd", "adam"], optimizer, "optimizer")
+        self.learning_rate = number(float(learning_rate), "learning rate")
+        self.clip = number(float(clip), "clip norm (0: off)")
+        self.hidden_size = number(int(hidden_size), "hidden size")
+        self.steps = number(int(steps), "training steps")
+        self.seed = number(int(seed), "seed")
         self.loss_figure = _figure("loss", "training step", "loss", log_y=True)
         self.heatmap = _figure("log10 ||dL/dh_t||", "training step", "time step t", height=280)
         self.heatmap.add_heatmap(z=[[0.0]], colorscale="Viridis", colorbar=dict(title="log10"))

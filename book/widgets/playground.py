@@ -4,7 +4,6 @@ Left: data set and noise, depth, width, activation, optimizer, learning rate, L2
 decay, steps, seed. Right: p(class 1) as a heatmap under the data (training points filled,
 held-out points hollow), and the training and held-out loss.
 """
-import ipywidgets as widgets
 import numpy as np
 import plotly.graph_objects as go
 
@@ -12,7 +11,7 @@ from ..device import describe
 from ..nn import ACTIVATIONS, OPTIMIZERS
 from ..nn.playground import DATASETS, Classifier2D
 from ..plots import PALETTE
-from .training import TrainingWidget, check_range
+from .training import TrainingWidget, check_range, choice, number
 
 RESOLUTION = 60
 
@@ -20,19 +19,16 @@ RESOLUTION = 60
 class Playground(TrainingWidget):
     def __init__(self, dataset="moons", noise=0.15, depth=2, width=16, activation="tanh",
                  optimizer="adam", learning_rate=0.03, weight_decay=0.0, steps=300, seed=0):
-        style = {"description_width": "100px"}
-        self.dataset = widgets.Dropdown(options=DATASETS, value=dataset, description="data", style=style)
-        self.noise = widgets.FloatText(noise, description="noise", style=style)
-        self.depth = widgets.IntText(depth, description="hidden layers", style=style)
-        self.width = widgets.IntText(width, description="units per layer", style=style)
-        self.activation = widgets.Dropdown(options=list(ACTIVATIONS), value=activation,
-                                           description="activation", style=style)
-        self.optimizer = widgets.Dropdown(options=list(OPTIMIZERS), value=optimizer,
-                                          description="optimizer", style=style)
-        self.learning_rate = widgets.FloatText(learning_rate, description="learning rate", style=style)
-        self.weight_decay = widgets.FloatText(weight_decay, description="L2 (weight decay)", style=style)
-        self.steps = widgets.IntText(steps, description="steps", style=style)
-        self.seed = widgets.IntText(seed, description="seed", style=style)
+        self.dataset = choice(DATASETS, dataset, "data")
+        self.noise = number(float(noise), "noise")
+        self.depth = number(int(depth), "hidden layers")
+        self.width = number(int(width), "units per layer")
+        self.activation = choice(list(ACTIVATIONS), activation, "activation")
+        self.optimizer = choice(list(OPTIMIZERS), optimizer, "optimizer")
+        self.learning_rate = number(float(learning_rate), "learning rate")
+        self.weight_decay = number(float(weight_decay), "L2 (weight decay)")
+        self.steps = number(int(steps), "steps")
+        self.seed = number(int(seed), "seed")
         self.boundary = go.FigureWidget(layout=dict(
             title="p(class 1)", height=420, width=460, template="plotly_white",
             margin=dict(l=40, r=10, t=40, b=40), yaxis=dict(scaleanchor="x")))

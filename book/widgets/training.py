@@ -12,6 +12,19 @@ import time
 import ipywidgets as widgets
 
 
+STYLE = {"description_width": "110px"}
+
+
+def number(value, label):
+    """A text box for a float (FloatText) or an int (IntText); values are checked on Train."""
+    box = widgets.FloatText if isinstance(value, float) else widgets.IntText
+    return box(value, description=label, style=STYLE)
+
+
+def choice(options, value, label):
+    return widgets.Dropdown(options=list(options), value=value, description=label, style=STYLE)
+
+
 class Refused(ValueError):
     """A control holds a value the model cannot survive; the message says why."""
 

@@ -110,7 +110,6 @@ class GuardedExecute(Execute):
     stuck_kernel_grace = Integer(10, help="seconds a timed-out cell gets to answer an interrupt").tag(config=True)
     extra_arguments = List(["--HistoryManager.hist_file=:memory:"]).tag(config=True)
     raise_on_iopub_timeout = Bool(False).tag(config=True)   # a busy kernel is handled below
-    shutdown_kernel = Unicode("immediate").tag(config=True)  # nothing in it is worth saving
 
     def preprocess(self, nb, resources=None, km=None):
         self.kernel_manager_class = SandboxedKernelManager
@@ -216,7 +215,7 @@ class GuardedExecute(Execute):
 
     def _shutdown(self):
         try:
-            self.km.shutdown_kernel(now=True)
+            self.km.shutdown_kernel()            # SandboxedKernelManager always kills
         except Exception:                              # noqa: BLE001 - already gone
             pass
 

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from ..plots import PALETTE
 from ..rnn import pascanu
-from .training import TrainingWidget, check_range, number
+from .training import TrainingWidget, check_range, figure, number
 
 W_RANGE, B_RANGE = (-2.0, 13.0), (-8.0, 3.0)
 
@@ -53,10 +53,8 @@ class ClippingExplorer(TrainingWidget):
         self.b = number(float(b), "start b")
         self.steps = number(int(steps), "steps")
         self.surface = go.FigureWidget(surface_figure())
-        self.norm_figure = go.FigureWidget(layout=dict(
-            title="gradient norm along each path", height=250, width=600, template="plotly_white",
-            xaxis_title="step", yaxis_title="||gradient||", yaxis_type="log",
-            margin=dict(l=60, r=10, t=40, b=40)))
+        self.norm_figure = figure("gradient norm along each path", "step", "||gradient||",
+                                  height=250, width=600, log_y=True)
         super().__init__([self.learning_rate, self.clip, self.w, self.b, self.steps],
                          [self.surface, self.norm_figure])
 

@@ -5,12 +5,11 @@ one training step each per loop iteration, and the figure shows their loss relat
 task's memoryless baseline (below 1: the network remembers).
 """
 import numpy as np
-import plotly.graph_objects as go
 
 from ..device import describe
 from ..plots import PALETTE
 from ..rnn.train import Trainer, hidden_for_budget
-from .training import TrainingWidget, check_range, choice, number
+from .training import TrainingWidget, check_range, choice, figure, number
 
 CONTENDERS = (("tanh RNN", "rnn", None), ("GRU", "gru", None), ("LSTM", "lstm", None),
               ("LSTM, chrono init", "lstm", "chrono"))
@@ -43,10 +42,8 @@ class GatedRace(TrainingWidget):
         self.learning_rate = number(float(learning_rate), "learning rate")
         self.steps = number(int(steps), "training steps")
         self.seed = number(int(seed), "seed")
-        self.figure = go.FigureWidget(layout=dict(
-            title="loss / memoryless baseline", height=420, width=600, template="plotly_white",
-            xaxis_title="training step", yaxis_title="relative loss", yaxis_type="log",
-            margin=dict(l=60, r=10, t=40, b=40)))
+        self.figure = figure("loss / memoryless baseline", "training step", "relative loss",
+                             height=420, width=600, log_y=True)
         super().__init__([self.task, self.length, self.budget, self.learning_rate, self.steps,
                           self.seed], [self.figure])
 

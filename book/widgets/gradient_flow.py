@@ -8,24 +8,14 @@ from the measured decay rate (``book.rnn.train.verdict``).
 """
 import ipywidgets as widgets
 import numpy as np
-import plotly.graph_objects as go
 
 from ..device import describe
 from ..plots import PALETTE
 from ..rnn.train import INITS, Trainer, decay_rate, verdict
-from .training import TrainingWidget, check_range, choice, number
+from .training import TrainingWidget, check_range, choice, figure, number
 
 SWEEP_GAINS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
 MAX_COLUMNS = 300          # heatmap columns drawn (training steps are subsampled beyond)
-
-
-def _figure(title, xaxis, yaxis, height=260, log_y=False):
-    fig = go.FigureWidget(layout=dict(title=title, height=height, width=560, template="plotly_white",
-                                      margin=dict(l=60, r=10, t=40, b=40),
-                                      xaxis_title=xaxis, yaxis_title=yaxis))
-    if log_y:
-        fig.update_yaxes(type="log")
-    return fig
 
 
 class GradientFlowExplorer(TrainingWidget):
@@ -43,10 +33,10 @@ class GradientFlowExplorer(TrainingWidget):
         self.hidden_size = number(int(hidden_size), "hidden size")
         self.steps = number(int(steps), "training steps")
         self.seed = number(int(seed), "seed")
-        self.loss_figure = _figure("loss", "training step", "loss", log_y=True)
-        self.heatmap = _figure("log10 ||dL/dh_t||", "training step", "time step t", height=280)
+        self.loss_figure = figure("loss", "training step", "loss", log_y=True)
+        self.heatmap = figure("log10 ||dL/dh_t||", "training step", "time step t", height=280)
         self.heatmap.add_heatmap(z=[[0.0]], colorscale="Viridis", colorbar=dict(title="log10"))
-        self.norm_figure = _figure("||dL/dh_t|| now", "time step t", "gradient norm", log_y=True)
+        self.norm_figure = figure("||dL/dh_t|| now", "time step t", "gradient norm", log_y=True)
         super().__init__([self.cell, self.init, self.gain, self.sweep, self.length, self.task,
                           self.optimizer, self.learning_rate, self.clip, self.hidden_size,
                           self.steps, self.seed],

@@ -5,13 +5,12 @@ decay, steps, seed. Right: p(class 1) as a heatmap under the data (training poin
 held-out points hollow), and the training and held-out loss.
 """
 import numpy as np
-import plotly.graph_objects as go
 
 from ..device import describe
 from ..nn import ACTIVATIONS, OPTIMIZERS
 from ..nn.playground import DATASETS, Classifier2D
 from ..plots import PALETTE
-from .training import TrainingWidget, check_range, choice, number
+from .training import TrainingWidget, check_range, choice, figure, number
 
 RESOLUTION = 60
 
@@ -29,12 +28,9 @@ class Playground(TrainingWidget):
         self.weight_decay = number(float(weight_decay), "L2 (weight decay)")
         self.steps = number(int(steps), "steps")
         self.seed = number(int(seed), "seed")
-        self.boundary = go.FigureWidget(layout=dict(
-            title="p(class 1)", height=420, width=460, template="plotly_white",
-            margin=dict(l=40, r=10, t=40, b=40), yaxis=dict(scaleanchor="x")))
-        self.loss_figure = go.FigureWidget(layout=dict(
-            title="cross-entropy", height=260, width=460, template="plotly_white",
-            xaxis_title="step", yaxis_type="log", margin=dict(l=50, r=10, t=40, b=40)))
+        self.boundary = figure("p(class 1)", height=420, width=460)
+        self.boundary.update_yaxes(scaleanchor="x")
+        self.loss_figure = figure("cross-entropy", "step", height=260, width=460, log_y=True)
         self.frames = 0
         super().__init__([self.dataset, self.noise, self.depth, self.width, self.activation,
                           self.optimizer, self.learning_rate, self.weight_decay, self.steps,

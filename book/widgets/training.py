@@ -10,6 +10,7 @@ import asyncio
 import time
 
 import ipywidgets as widgets
+import plotly.graph_objects as go
 
 
 STYLE = {"description_width": "110px"}
@@ -23,6 +24,16 @@ def number(value, label):
 
 def choice(options, value, label):
     return widgets.Dropdown(options=list(options), value=value, description=label, style=STYLE)
+
+
+def figure(title, xaxis="", yaxis="", height=260, width=560, log_y=False):
+    """An empty live figure with the widgets' common layout."""
+    fig = go.FigureWidget(layout=dict(title=title, height=height, width=width,
+                                      template="plotly_white", margin=dict(l=60, r=10, t=40, b=40),
+                                      xaxis_title=xaxis, yaxis_title=yaxis))
+    if log_y:
+        fig.update_yaxes(type="log")
+    return fig
 
 
 class Refused(ValueError):

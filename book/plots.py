@@ -100,13 +100,20 @@ def image_grid(images, titles, n_cols=5, title=""):
     return _layout(fig, title, "", "", height=220 * n_rows + 40)
 
 
+def log10_heat(norms):
+    """log10 of (training steps, T) gradient norms, transposed for a heatmap over (step, t);
+    zero or non-finite norms become gaps (NaN)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.log10(np.asarray(norms, dtype=float)).T
+    z[~np.isfinite(z)] = np.nan
+    return z
+
+
 def gradient_heatmap(grad_norms, title="log10 ||dL/dh_t|| during training", model=0):
     """Heatmap of recorded norms: grad_norms is a list over training steps of (T, K) arrays."""
     norms = np.asarray(grad_norms, dtype=float)[..., model]      # (steps, T)
-    with np.errstate(divide="ignore"):
-        z = np.log10(norms).T
-    z[~np.isfinite(z)] = np.nan
-    fig = go.Figure(go.Heatmap(x=np.arange(1, len(norms) + 1), y=np.arange(norms.shape[1]), z=z,
+    fig = go.Figure(go.Heatmap(x=np.arange(1, len(norms) + 1), y=np.arange(norms.shape[1]),
+                               z=log10_heat(norms),
                                colorscale="Viridis", colorbar=dict(title="log10")))
     return _layout(fig, title, "training step", "time step t", height=380)
 

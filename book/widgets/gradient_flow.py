@@ -10,7 +10,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..device import describe
-from ..plots import PALETTE
+from ..plots import PALETTE, log10_heat
 from ..rnn.train import INITS, Trainer, decay_rate, verdict
 from .training import TrainingWidget, check_range, choice, figure, number
 
@@ -77,9 +77,7 @@ class GradientFlowExplorer(TrainingWidget):
         norms = np.array(trainer.history.grad_norms)              # (steps, T, K)
         steps = np.arange(1, len(loss) + 1)
         columns = np.unique(np.linspace(0, len(steps) - 1, min(len(steps), MAX_COLUMNS)).astype(int))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            heat = np.log10(norms[columns, :, 0]).T
-        heat[~np.isfinite(heat)] = np.nan
+        heat = log10_heat(norms[columns, :, 0])
         with self.loss_figure.batch_update(), self.heatmap.batch_update(), \
                 self.norm_figure.batch_update():
             for k, trace in enumerate(self.loss_figure.data):

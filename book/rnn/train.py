@@ -61,11 +61,11 @@ def hidden_for_budget(kind, input_size, output_size, budget):
     return size
 
 
-def clip_grad_norm_per_model_(parameters, max_norm, n_models=None):
-    """Rescale each model's gradient to norm <= max_norm (Pascanu et al. 2013); return norms."""
+def clip_grad_norm_per_model_(parameters, max_norm, n_models):
+    """Rescale each model's gradient to norm <= max_norm (Pascanu et al. 2013); return norms.
+
+    Parameters carry a leading model axis of size ``n_models`` (1 for a single model)."""
     grads = [p.grad for p in parameters if p.grad is not None]
-    if n_models is None:
-        return torch.nn.utils.clip_grad_norm_(parameters, max_norm).reshape(1)
     norms = torch.stack([g.reshape(n_models, -1).pow(2).sum(1) for g in grads]).sum(0).sqrt()
     scale = (max_norm / (norms + 1e-6)).clamp(max=1.0)
     for g in grads:

@@ -6,13 +6,15 @@ A training step = forward over a batch of 32 sequences of length 100 (input size
 squared loss on the last state's readout, backward, and an SGD update. Compared:
 - the course's tanh RNN, GRU and LSTM (``book.rnn``: written-out BPTT, recording ||dL/dh_t||),
 - torch.nn.RNN / GRU / LSTM,
-- a plain per-step Python loop over torch.nn.RNNCell with autograd (the textbook way).
+- a plain per-step Python loop over torch.nn.RNNCell / GRUCell / LSTMCell with autograd that
+  reads ||dL/dh_t|| off retained gradients (the textbook way).
 Also: the gradient-flow explorer's first plot update after Train, and, with CUDA, a K = 64
 batched sweep against one model. Goals (2-core CPU): tanh RNN and GRU <= 4 ms at hidden 64
 (>= 4x the plain loop), LSTM no slower than torch.nn.LSTM, first update <= 200 ms.
 """
 import argparse
 import asyncio
+import statistics
 import time
 
 import torch
@@ -21,15 +23,19 @@ from book.rnn import SequenceModel
 
 T, BATCH, INPUT = 100, 32, 1
 TORCH_LAYERS = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}
+TORCH_CELLS = {"rnn": torch.nn.RNNCell, "gru": torch.nn.GRUCell, "lstm": torch.nn.LSTMCell}
 
 
 def timed(step, repeats):
+    """Median milliseconds per call (the machine's noise is one-sided: other work only adds)."""
     for _ in range(3):
         step()
-    start = time.perf_counter()
+    times = []
     for _ in range(repeats):
+        start = time.perf_counter()
         step()
-    return (time.perf_counter() - start) / repeats * 1000
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
 
 
 def course_step(kind, hidden, device):
@@ -62,8 +68,8 @@ def torch_step(kind, hidden, device):
     return step
 
 
-def plain_loop_step(hidden, device):
-    cell = torch.nn.RNNCell(INPUT, hidden).to(device)
+def plain_loop_step(kind, hidden, device):
+    cell = TORCH_CELLS[kind](INPUT, hidden).to(device)
     readout = torch.nn.Linear(hidden, 1).to(device)
     optimizer = torch.optim.SGD([*cell.parameters(), *readout.parameters()], lr=1e-3)
     x, y = torch.randn(T, BATCH, INPUT, device=device), torch.randn(BATCH, 1, device=device)
@@ -72,8 +78,10 @@ def plain_loop_step(hidden, device):
         optimizer.zero_grad()
         h = torch.zeros(BATCH, hidden, device=device)
         states = []
+        state = (h, h) if kind == "lstm" else h
         for x_t in x:
-            h = cell(x_t, h)
+            state = cell(x_t, state)
+            h = state[0] if kind == "lstm" else state
             h.retain_grad()
             states.append(h)
         ((readout(h) - y) ** 2).mean().backward()
@@ -122,19 +130,18 @@ def main():
           f"length {T}, input {INPUT}")
     for device in devices:
         for hidden in args.hidden:
-            plain = plain_loop_step(hidden, device) if device.type == "cpu" else None
-            plain_ms = timed(plain, args.repeats) if plain else float("nan")
             print(f"\n{device.type}, hidden {hidden}: ms per training step")
-            print(f"{'model':<34}{'ms':>8}{'vs plain loop':>15}{'vs torch.nn':>13}")
-            if plain:
-                print(f"{'plain loop over nn.RNNCell':<34}{plain_ms:8.2f}{1.0:14.2f}x{'':>13}")
+            print(f"{'model':<36}{'ms':>8}{'vs plain loop':>15}{'vs torch.nn':>13}")
             for kind in ("rnn", "gru", "lstm"):
+                name = {"rnn": "RNN", "gru": "GRU", "lstm": "LSTM"}[kind]
+                plain = timed(plain_loop_step(kind, hidden, device), args.repeats)
                 reference = timed(torch_step(kind, hidden, device), args.repeats)
                 ours = timed(course_step(kind, hidden, device), args.repeats)
-                print(f"{'torch.nn.' + kind.upper():<34}{reference:8.2f}"
-                      f"{plain_ms / reference:14.2f}x{1.0:12.2f}x")
-                print(f"{'course ' + kind + ' (records ||dL/dh_t||)':<34}{ours:8.2f}"
-                      f"{plain_ms / ours:14.2f}x{reference / ours:12.2f}x")
+                print(f"{'plain loop over nn.' + name + 'Cell':<36}{plain:8.2f}{1.0:14.2f}x"
+                      f"{reference / plain:12.2f}x")
+                print(f"{'torch.nn.' + name:<36}{reference:8.2f}{plain / reference:14.2f}x{1.0:12.2f}x")
+                print(f"{'course ' + kind + ' (records ||dL/dh_t||)':<36}{ours:8.2f}"
+                      f"{plain / ours:14.2f}x{reference / ours:12.2f}x")
         if device.type == "cuda":
             one, many = sweep_ratio(device, args.repeats)
             print(f"\ncuda sweep: one model {one:.2f} ms/step, 64 models batched {many:.2f} "

@@ -2,16 +2,22 @@
 
 Each function runs a cell over a sequence (time first: x has shape (T, [K,] B, I)) and
 returns every hidden state. Its backward pass is BPTT as derived on the chapter page: a loop
-from the last step to the first that carries dL/dh_t (and dL/dc_t for the LSTM) back through
-the recurrence; everything that does not depend on that chain (input and weight gradients,
-gate derivatives) is computed for all steps at once. Two gains over a step-by-step autograd
-loop: far fewer operations per step, and the total gradient dL/dh_t of every step is at hand
-- its norm is recorded into ``record`` when one is given (a list; one tensor per backward of
-shape (T, [K]) is appended).
+from the last step to the first that carries the total gradient dL/dh_t (and dL/dc_t for the
+LSTM) back through the recurrence. Everything that does not depend on that chain - the gate
+values, the local derivatives, the input and weight gradients - is computed for all steps at
+once, so the loop itself is two to five tensor operations per step. The total dL/dh_t of every
+step is at hand; its norm is recorded into ``record`` when one is given (a list; one tensor of
+shape (T, [K]) is appended per backward pass).
+
+The forward pass needs no autograd graph. One model runs on torch's own sequence kernel (the
+one ``torch.nn.RNN``/``GRU``/``LSTM`` call, C++ or cuDNN); K models stacked along a leading
+axis run the cells of ``book.rnn.cells`` step by step.
 """
+import contextlib
+
 import torch
 
-from .cells import linear
+from .cells import STEPS, linear
 
 
 def _outer_sum(a, b):
@@ -33,128 +39,158 @@ def _step_norms(grads):
     return grads.detach().flatten(start_dim=-2).norm(dim=-1)
 
 
+def _run(kind, x, state, params):
+    """All hidden states (T, [K,] B, H) and the final state, without autograd."""
+    h0 = state[0] if kind == "lstm" else state
+    if h0.dim() == 2:
+        kernel = {"rnn": torch._VF.rnn_tanh, "gru": torch._VF.gru, "lstm": torch._VF.lstm}[kind]
+        hx = tuple(s.unsqueeze(0) for s in state) if kind == "lstm" else state.unsqueeze(0)
+        H, *final = kernel(x, hx, list(params), True, 1, 0.0, False, False, False)
+        return H, (final[0][0], final[1][0]) if kind == "lstm" else H[-1]
+    outputs = []
+    for x_t in x:
+        state = STEPS[kind](x_t, state, *params)
+        outputs.append(state[0] if kind == "lstm" else state)
+    return torch.stack(outputs), state
+
+
+@contextlib.contextmanager
+def denormals_flushed():
+    """Treat floats below 1e-38 as 0 on the CPU. Vanishing gradients produce such denormal
+    numbers by the thousand, and CPUs handle them up to 100x slower than ordinary ones; a norm
+    that small reads as 0 on every plot anyway. (Turns flushing off again afterwards.)"""
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
+
+
+def _previous(h0, H):
+    """h_{t-1} for every t: (T, [K,] B, H)."""
+    return torch.cat([h0.unsqueeze(0), H[:-1]])
+
+
+# out = input + a @ w, keyed by the weight's dimension: one model (addmm) or K models (baddbmm)
+_MATMUL_ADD = {2: torch.addmm, 3: torch.baddbmm}
+
+
 class TanhRNNFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, h0, weight_ih, weight_hh, bias_ih, bias_hh, record):
-        xw = linear(x, weight_ih, bias_ih + bias_hh)           # all input terms at once
-        H = torch.empty_like(xw)
-        w_hh_t = weight_hh.transpose(-1, -2)
-        h = h0
-        for t in range(len(x)):
-            h = torch.tanh_(torch.add(xw[t], h @ w_hh_t, out=H[t]))
+        H, _ = _run("rnn", x, h0, (weight_ih, weight_hh, bias_ih, bias_hh))
         ctx.save_for_backward(x, h0, weight_ih, weight_hh, H)
         ctx.record = record
         return H
 
     @staticmethod
+    @denormals_flushed()
     def backward(ctx, dH):
         x, h0, weight_ih, weight_hh, H = ctx.saved_tensors
+        matmul_add = _MATMUL_ADD[weight_hh.dim()]
         slope = 1 - H * H                                      # tanh'(a_t) for every t
-        dA, dH_total = torch.empty_like(H), torch.empty_like(H)
-        dh = torch.zeros_like(h0)
-        for t in reversed(range(len(H))):
-            torch.add(dH[t], dh, out=dH_total[t])              # total dL/dh_t
-            torch.mul(dH_total[t], slope[t], out=dA[t])        # dL/da_t
-            dh = dA[t] @ weight_hh                             # into dL/dh_{t-1}
+        dA, G = torch.empty_like(H), torch.empty_like(H)      # dL/da_t, total dL/dh_t
+        G[-1] = dH[-1]
+        dAs, Gs, slopes, dHs = dA.unbind(), G.unbind(), slope.unbind(), dH.unbind()
+        for t in range(len(H) - 1, 0, -1):
+            torch.mul(Gs[t], slopes[t], out=dAs[t])
+            matmul_add(dHs[t - 1], dAs[t], weight_hh, out=Gs[t - 1])
+        torch.mul(Gs[0], slopes[0], out=dAs[0])
         if ctx.record is not None:
-            ctx.record.append(_step_norms(dH_total))
-        H_prev = torch.cat([h0.unsqueeze(0), H[:-1]])
+            ctx.record.append(_step_norms(G))
         db = dA.sum(dim=(0, -2))
-        return (dA @ weight_ih, dh, _outer_sum(dA, x), _outer_sum(dA, H_prev), db, db, None)
+        return (dA @ weight_ih, dAs[0] @ weight_hh, _outer_sum(dA, x),
+                _outer_sum(dA, _previous(h0, H)), db, db, None)
 
 
 class GRUFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, h0, weight_ih, weight_hh, bias_ih, bias_hh, record):
-        size = h0.shape[-1]
-        gi = linear(x, weight_ih, bias_ih)                     # (T, ..., B, 3H)
-        T = len(x)
-        H = x.new_empty(T, *h0.shape)
-        RZ = x.new_empty(T, *h0.shape[:-1], 2 * size)
-        N, HN = torch.empty_like(H), torch.empty_like(H)
-        w_hh_t = weight_hh.transpose(-1, -2)
-        h = h0
-        for t in range(T):
-            gh = linear(h, weight_hh, bias_hh) if h.dim() > 2 else torch.addmm(bias_hh, h, w_hh_t)
-            rz = torch.sigmoid_(torch.add(gi[t, ..., :2 * size], gh[..., :2 * size], out=RZ[t]))
-            HN[t] = gh[..., 2 * size:]
-            n = torch.tanh_(torch.addcmul(gi[t, ..., 2 * size:], rz[..., :size], HN[t], out=N[t]))
-            h = torch.addcmul(n, rz[..., size:], h - n, out=H[t])
-        ctx.save_for_backward(x, h0, weight_ih, weight_hh, H, RZ, N, HN)
+        H, _ = _run("gru", x, h0, (weight_ih, weight_hh, bias_ih, bias_hh))
+        ctx.save_for_backward(x, h0, weight_ih, weight_hh, bias_ih, bias_hh, H)
         ctx.record = record
         return H
 
     @staticmethod
+    @denormals_flushed()
     def backward(ctx, dH):
-        x, h0, weight_ih, weight_hh, H, RZ, N, HN = ctx.saved_tensors
-        size = h0.shape[-1]
-        r, z = RZ[..., :size], RZ[..., size:]
-        H_prev = torch.cat([h0.unsqueeze(0), H[:-1]])
-        # dL/d(pre-activations) = dL/dh_t * coefficient; the coefficients need no chain
-        c_n = (1 - z) * (1 - N * N)                            # for the candidate n
-        coef = torch.stack([c_n * HN * r * (1 - r),            # reset gate
-                            (H_prev - N) * z * (1 - z),        # update gate
+        x, h0, weight_ih, weight_hh, bias_ih, bias_hh, H = ctx.saved_tensors
+        matmul_add = _MATMUL_ADD[weight_hh.dim()]
+        H_prev = _previous(h0, H)
+        i_r, i_z, i_n = linear(x, weight_ih, bias_ih).chunk(3, dim=-1)      # gates, all steps
+        h_r, h_z, h_n = linear(H_prev, weight_hh, bias_hh).chunk(3, dim=-1)
+        r, z = torch.sigmoid(i_r + h_r), torch.sigmoid(i_z + h_z)
+        n = torch.tanh(i_n + r * h_n)
+        # dL/d(hidden pre-activations) = dL/dh_t * coefficient; the coefficients need no chain
+        c_n = (1 - z) * (1 - n * n)                            # for the candidate n
+        coef = torch.stack([c_n * h_n * r * (1 - r),           # reset gate
+                            (H_prev - n) * z * (1 - z),        # update gate
                             c_n * r], dim=-2)                  # hidden part of the candidate
-        dGH = x.new_empty(*coef.shape)                         # (T, ..., B, 3, H)
-        dH_total = torch.empty_like(H)
-        w_hh = weight_hh.reshape(*weight_hh.shape[:-2], 3 * size, size)
-        dh = torch.zeros_like(h0)
-        for t in reversed(range(len(H))):
-            torch.add(dH[t], dh, out=dH_total[t])
-            torch.mul(dH_total[t].unsqueeze(-2), coef[t], out=dGH[t])
-            dh = dH_total[t] * z[t] + dGH[t].flatten(-2) @ w_hh
+        dGH = torch.empty_like(coef)                           # (T, [K,] B, 3, H)
+        G = torch.empty_like(H)                                # total dL/dh_t
+        G[-1] = dH[-1]
+        dGHs, dGH_flat, coefs = dGH.unbind(), dGH.flatten(-2).unbind(), coef.unbind()
+        Gs, G_col, zs, dHs = G.unbind(), G.unsqueeze(-2).unbind(), z.unbind(), dH.unbind()
+        for t in range(len(H) - 1, 0, -1):
+            torch.mul(G_col[t], coefs[t], out=dGHs[t])
+            matmul_add(torch.addcmul(dHs[t - 1], Gs[t], zs[t]), dGH_flat[t], weight_hh,
+                       out=Gs[t - 1])
+        torch.mul(G_col[0], coefs[0], out=dGHs[0])
         if ctx.record is not None:
-            ctx.record.append(_step_norms(dH_total))
-        dGH = dGH.flatten(-2)                                  # (T, ..., B, 3H)
-        dGI = torch.cat([dGH[..., :2 * size], dH_total * c_n], dim=-1)
-        return (dGI @ weight_ih, dh, _outer_sum(dGI, x), _outer_sum(dGH, H_prev),
+            ctx.record.append(_step_norms(G))
+        dGH = dGH.flatten(-2)                                  # (T, [K,] B, 3H)
+        dGI = torch.cat([dGH[..., :2 * H.shape[-1]], G * c_n], dim=-1)
+        dh0 = dGH_flat[0] @ weight_hh + Gs[0] * zs[0]
+        return (dGI @ weight_ih, dh0, _outer_sum(dGI, x), _outer_sum(dGH, H_prev),
                 dGI.sum(dim=(0, -2)), dGH.sum(dim=(0, -2)), None)
 
 
 class LSTMFunction(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, record):
-        size = h0.shape[-1]
-        gi = linear(x, weight_ih, bias_ih + bias_hh)           # (T, ..., B, 4H)
-        T = len(x)
-        ACT = torch.empty_like(gi)                             # i, f, g, o after activation
-        C, TC = x.new_empty(T, *h0.shape), x.new_empty(T, *h0.shape)
-        H = torch.empty_like(C)
-        w_hh_t = weight_hh.transpose(-1, -2)
-        h, c = h0, c0
-        for t in range(T):
-            a = torch.add(gi[t], h @ w_hh_t, out=ACT[t])
-            torch.sigmoid_(a[..., :2 * size])                  # input and forget gates
-            torch.tanh_(a[..., 2 * size:3 * size])             # candidate g
-            torch.sigmoid_(a[..., 3 * size:])                  # output gate
-            c = torch.addcmul(a[..., size:2 * size] * c, a[..., :size], a[..., 2 * size:3 * size],
-                              out=C[t])
-            h = torch.mul(a[..., 3 * size:], torch.tanh(c, out=TC[t]), out=H[t])
-        ctx.save_for_backward(x, h0, c0, weight_ih, weight_hh, ACT, C, TC)
-        ctx.record = record
-        return H, C
+    """Returns every hidden state and the last cell state."""
 
     @staticmethod
-    def backward(ctx, dH, dC):
-        x, h0, c0, weight_ih, weight_hh, ACT, C, TC = ctx.saved_tensors
-        size = h0.shape[-1]
-        i, f, g, o = ACT.split(size, dim=-1)
-        C_prev = torch.cat([c0.unsqueeze(0), C[:-1]])
+    def forward(ctx, x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, record):
+        H, (_, c) = _run("lstm", x, (h0, c0), (weight_ih, weight_hh, bias_ih, bias_hh))
+        ctx.save_for_backward(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, H)
+        ctx.record = record
+        return H, c
+
+    @staticmethod
+    @denormals_flushed()
+    def backward(ctx, dH, dc_last):
+        x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, H = ctx.saved_tensors
+        matmul_add = _MATMUL_ADD[weight_hh.dim()]
+        H_prev = _previous(h0, H)
+        gates = linear(x, weight_ih, bias_ih + bias_hh) + H_prev @ weight_hh.transpose(-1, -2)
+        i, f, g, o = gates.chunk(4, dim=-1)
+        i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+        C = i * g                                              # c_t = f_t c_{t-1} + i_t g_t
+        Cs, fs = C.unbind(), f.unbind()
+        Cs[0].addcmul_(fs[0], c0)
+        for t in range(1, len(C)):
+            Cs[t].addcmul_(fs[t], Cs[t - 1])
+        TC = torch.tanh(C)
         k_c = o * (1 - TC * TC)                                # dh_t -> dc_t
         k_o = TC * o * (1 - o)                                 # dh_t -> output gate
-        k_ifg = torch.cat([g * i * (1 - i), C_prev * f * (1 - f), i * (1 - g * g)], dim=-1)
-        dA = torch.empty_like(ACT)
-        dH_total, dC_total = torch.empty_like(C), torch.empty_like(C)
-        dh, dc = torch.zeros_like(h0), torch.zeros_like(c0)
-        for t in reversed(range(len(C))):
-            torch.add(dH[t], dh, out=dH_total[t])
-            torch.addcmul(dC[t] + dc, dH_total[t], k_c[t], out=dC_total[t])
-            torch.mul(dC_total[t].repeat(*([1] * (dc.dim() - 1)), 3), k_ifg[t], out=dA[t, ..., :3 * size])
-            torch.mul(dH_total[t], k_o[t], out=dA[t, ..., 3 * size:])
-            dc = dC_total[t] * f[t]
-            dh = dA[t] @ weight_hh
+        k_ifg = torch.stack([g * i * (1 - i), _previous(c0, C) * f * (1 - f), i * (1 - g * g)],
+                            dim=-2)                            # dc_t -> i, f, g
+        dA = x.new_empty(*k_ifg.shape[:-2], 4, H.shape[-1])    # (T, [K,] B, 4, H)
+        G, D = torch.empty_like(H), torch.empty_like(H)       # total dL/dh_t, dL/dc_t
+        G[-1] = dH[-1]
+        torch.addcmul(dc_last, G[-1], k_c[-1], out=D[-1])
+        Gs, Ds, D_col, dHs = G.unbind(), D.unbind(), D.unsqueeze(-2).unbind(), dH.unbind()
+        dA_ifg, dA_o, dA_flat = dA[..., :3, :].unbind(), dA[..., 3, :].unbind(), dA.flatten(-2).unbind()
+        k_cs, k_os, k_ifgs = k_c.unbind(), k_o.unbind(), k_ifg.unbind()
+        for t in range(len(H) - 1, -1, -1):
+            if t < len(H) - 1:
+                torch.addcmul(Ds[t + 1] * fs[t + 1], Gs[t], k_cs[t], out=Ds[t])
+            torch.mul(D_col[t], k_ifgs[t], out=dA_ifg[t])
+            torch.mul(Gs[t], k_os[t], out=dA_o[t])
+            if t:
+                matmul_add(dHs[t - 1], dA_flat[t], weight_hh, out=Gs[t - 1])
         if ctx.record is not None:
-            ctx.record.append(_step_norms(dH_total))
-        H_prev = torch.cat([h0.unsqueeze(0), (o * TC)[:-1]])
+            ctx.record.append(_step_norms(G))
+        dA = dA.flatten(-2)                                    # (T, [K,] B, 4H)
         db = dA.sum(dim=(0, -2))
-        return (dA @ weight_ih, dh, dc, _outer_sum(dA, x), _outer_sum(dA, H_prev), db, db, None)
+        return (dA @ weight_ih, dA_flat[0] @ weight_hh, Ds[0] * fs[0], _outer_sum(dA, x),
+                _outer_sum(dA, H_prev), db, db, None)

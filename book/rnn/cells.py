@@ -54,41 +54,48 @@ class RecurrentCell(nn.Module):
         zeros = self.weight_hh.new_zeros(*lead, batch_size, self.hidden_size)
         return (zeros, zeros.clone()) if self.kind == "lstm" else zeros
 
+    def forward(self, x, state=None):
+        state = self.init_state(x.shape[-2]) if state is None else state
+        return STEPS[self.kind](x, state, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+
+
+def rnn_cell(x, h, weight_ih, weight_hh, bias_ih, bias_hh):
+    """One step of the tanh RNN (the functional form the cell modules call)."""
+    return torch.tanh(linear(x, weight_ih, bias_ih) + linear(h, weight_hh, bias_hh))
+
+
+def gru_cell(x, h, weight_ih, weight_hh, bias_ih, bias_hh):
+    """One step of the GRU."""
+    i_r, i_z, i_n = linear(x, weight_ih, bias_ih).chunk(3, dim=-1)
+    h_r, h_z, h_n = linear(h, weight_hh, bias_hh).chunk(3, dim=-1)
+    r = torch.sigmoid(i_r + h_r)
+    z = torch.sigmoid(i_z + h_z)
+    n = torch.tanh(i_n + r * h_n)
+    return (1 - z) * n + z * h
+
+
+def lstm_cell(x, state, weight_ih, weight_hh, bias_ih, bias_hh):
+    """One step of the LSTM; ``state`` is (h, c)."""
+    h, c = state
+    gates = linear(x, weight_ih, bias_ih) + linear(h, weight_hh, bias_hh)
+    i, f, g, o = gates.chunk(4, dim=-1)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    return torch.sigmoid(o) * torch.tanh(c), c
+
+
+STEPS = {"rnn": rnn_cell, "gru": gru_cell, "lstm": lstm_cell}
+
 
 class RNNCell(RecurrentCell):
     kind = "rnn"
-
-    def forward(self, x, h=None):
-        h = self.init_state(x.shape[-2]) if h is None else h
-        return torch.tanh(linear(x, self.weight_ih, self.bias_ih)
-                          + linear(h, self.weight_hh, self.bias_hh))
 
 
 class GRUCell(RecurrentCell):
     kind = "gru"
 
-    def forward(self, x, h=None):
-        h = self.init_state(x.shape[-2]) if h is None else h
-        gi = linear(x, self.weight_ih, self.bias_ih)
-        gh = linear(h, self.weight_hh, self.bias_hh)
-        i_r, i_z, i_n = gi.chunk(3, dim=-1)
-        h_r, h_z, h_n = gh.chunk(3, dim=-1)
-        r = torch.sigmoid(i_r + h_r)
-        z = torch.sigmoid(i_z + h_z)
-        n = torch.tanh(i_n + r * h_n)
-        return (1 - z) * n + z * h
-
 
 class LSTMCell(RecurrentCell):
     kind = "lstm"
-
-    def forward(self, x, state=None):
-        h, c = self.init_state(x.shape[-2]) if state is None else state
-        gates = linear(x, self.weight_ih, self.bias_ih) + linear(h, self.weight_hh, self.bias_hh)
-        i, f, g, o = gates.chunk(4, dim=-1)
-        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-        h = torch.sigmoid(o) * torch.tanh(c)
-        return h, c
 
 
 CELLS = {"rnn": RNNCell, "gru": GRUCell, "lstm": LSTMCell}

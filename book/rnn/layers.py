@@ -42,8 +42,8 @@ class Recurrent(nn.Module):
                 record.append(_Concatenated(chunk_records))
             return torch.cat(outputs), state
         if self.kind == "lstm":
-            H, C = LSTMFunction.apply(x, *state, *self._parameters_in_order(), record)
-            return H, (H[-1], C[-1])
+            H, c = LSTMFunction.apply(x, *state, *self._parameters_in_order(), record)
+            return H, (H[-1], c)
         H = FUNCTIONS[self.kind].apply(x, state, *self._parameters_in_order(), record)
         return H, H[-1]
 

@@ -123,3 +123,29 @@ def step_norms(norms, labels, title="||dL/dh_t|| over the sequence"):
     norms = np.asarray(norms, dtype=float)
     return curves(np.arange(len(norms)), {label: norms[:, k] for k, label in enumerate(labels)},
                   title=title, xaxis="time step t", yaxis="||dL/dh_t||", log_y=True, mode="lines")
+
+
+def race_traces(race):
+    """Contour of an optimizer race's surface (log10 where the loss is positive), one path per
+    optimizer, and the start: the traces of the static figure and of the live widget."""
+    xs, ys, loss = race.contour()
+    traces = [go.Contour(x=xs, y=ys, z=np.log10(loss) if race.surface.positive else loss, colorscale="Greys",
+                         reversescale=True, showscale=False, ncontours=30,
+                         contours=dict(coloring="lines"), hoverinfo="skip")]
+    for k, (name, path) in enumerate(race.paths.items()):
+        path = np.asarray(path)
+        gone = race.diverged[name]
+        traces.append(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines+markers",
+                                 name=f"{name} (diverged at step {gone})" if gone else name,
+                                 marker=dict(size=3), line=dict(color=PALETTE[k])))
+    start = race.paths["sgd"][0]
+    traces.append(go.Scatter(x=[start[0]], y=[start[1]], mode="markers", showlegend=False,
+                             marker=dict(size=10, color="black", symbol="x")))
+    return traces
+
+
+def race(race, title="Optimizers racing on one loss surface"):
+    fig = go.Figure(race_traces(race))
+    fig.update_xaxes(range=race.surface.x_range)
+    fig.update_yaxes(range=race.surface.y_range)
+    return _layout(fig, title, "x", "y", height=460)

@@ -22,12 +22,13 @@ DERIVATIVES = {
 
 
 class MLP(nn.Sequential):
-    """input -> [Linear -> activation] x depth -> Linear(output)."""
+    """input -> [Linear -> activation (-> Dropout)] x depth -> Linear(output)."""
 
-    def __init__(self, input_size, hidden_size, depth, output_size, activation="tanh"):
+    def __init__(self, input_size, hidden_size, depth, output_size, activation="tanh", dropout=0.0):
         layers, size = [], input_size
         for _ in range(depth):
             layers += [nn.Linear(size, hidden_size), ACTIVATIONS[activation]()]
+            layers += [nn.Dropout(dropout)] if dropout else []
             size = hidden_size
         layers.append(nn.Linear(size, output_size))
         super().__init__(*layers)

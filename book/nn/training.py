@@ -1,0 +1,92 @@
+"""Mini-batch training of a classifier, with the tools of the training chapter.
+
+``fit`` is the loop every chapter of this part uses: shuffled mini-batches, an optimizer from
+``book.nn.optimizers`` (or torch.optim's of the same name), an optional learning-rate schedule,
+L2 weight decay, and early stopping on a validation set that restores the best weights. It
+returns the per-epoch history as plain lists; a progress bar shows the epochs.
+"""
+import copy
+import math
+from dataclasses import dataclass, field
+
+import torch
+from torch.nn import functional as F
+from tqdm.auto import tqdm
+
+from .optimizers import OPTIMIZERS
+
+SCHEDULES = {
+    "constant": lambda epoch, epochs: 1.0,
+    "step": lambda epoch, epochs: 0.1 ** (epoch // max(1, epochs // 3)),     # /10 every third
+    "cosine": lambda epoch, epochs: 0.5 * (1 + math.cos(math.pi * epoch / epochs)),
+}
+
+
+@dataclass
+class History:
+    train_loss: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    val_accuracy: list = field(default_factory=list)
+    learning_rate: list = field(default_factory=list)
+    best_epoch: int = 0
+    stopped_early: bool = False
+
+
+def accuracy(model, X, y, batch_size=1024):
+    """Fraction of correct argmax predictions, in evaluation mode (dropout off)."""
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        correct = sum((model(X[i:i + batch_size]).argmax(1) == y[i:i + batch_size]).sum().item()
+                      for i in range(0, len(X), batch_size))
+    model.train(was_training)
+    return correct / len(X)
+
+
+def evaluate_loss(model, X, y):
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        loss = F.cross_entropy(model(X), y).item()
+    model.train(was_training)
+    return loss
+
+
+def fit(model, X, y, X_val=None, y_val=None, epochs=20, batch_size=64, optimizer="adam",
+        lr=1e-3, weight_decay=0.0, schedule="constant", patience=None, seed=0, progress=True):
+    """Train ``model`` on (X, y) with cross-entropy; returns a History.
+
+    ``schedule`` scales the learning rate per epoch (see SCHEDULES). With ``patience`` and a
+    validation set, training stops once the validation loss has not improved for that many
+    epochs, and the weights of the best epoch are restored (early stopping).
+    """
+    generator = torch.Generator().manual_seed(seed)
+    opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr, weight_decay=weight_decay)
+    history, best, best_state = History(), math.inf, None
+    model.train()
+    for epoch in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False):
+        opt.lr = lr * SCHEDULES[schedule](epoch, epochs)
+        order = torch.randperm(len(X), generator=generator).to(X.device)
+        total = 0.0
+        for i in range(0, len(X), batch_size):
+            batch = order[i:i + batch_size]
+            opt.zero_grad()
+            loss = F.cross_entropy(model(X[batch]), y[batch])
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(batch)
+        history.train_loss.append(total / len(X))
+        history.learning_rate.append(opt.lr)
+        if X_val is None:
+            continue
+        history.val_loss.append(evaluate_loss(model, X_val, y_val))
+        history.val_accuracy.append(accuracy(model, X_val, y_val))
+        if history.val_loss[-1] < best:
+            best, history.best_epoch = history.val_loss[-1], epoch
+            best_state = copy.deepcopy(model.state_dict()) if patience else None
+        elif patience and epoch - history.best_epoch >= patience:
+            history.stopped_early = True
+            break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return history

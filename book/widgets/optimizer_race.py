@@ -1,0 +1,76 @@
+"""The optimizer race: SGD, momentum, RMSProp and Adam on one loss surface, paths drawn live.
+
+Left: the surface, a learning rate per optimizer (reset to values that work when the surface
+changes), steps, seed (seed 0 starts exactly at the surface's start, others nearby). Right: the
+contour of the loss with each optimizer's path, and each optimizer's loss per step. An optimizer
+that diverges drops out with a note; the race goes on for the others.
+"""
+import numpy as np
+
+from ..nn import OPTIMIZERS
+from ..nn.race import SURFACES, Race
+from .. import plots
+from ..plots import PALETTE
+from .training import TrainingWidget, check_range, choice, figure, number
+
+
+class OptimizerRace(TrainingWidget):
+    def __init__(self, surface="rosenbrock", steps=500, seed=0):
+        self.surface = choice(SURFACES, surface, "surface")
+        self.rates = {name: number(float(SURFACES[surface].learning_rates[name]), f"lr {name}")
+                      for name in OPTIMIZERS}
+        self.steps = number(int(steps), "steps")
+        self.seed = number(int(seed), "seed")
+        self.surface.observe(self._surface_changed, names="value")
+        self.paths = figure("paths on the loss surface", "x", "y", height=420, width=480)
+        self.loss_figure = figure("loss", "step", height=260, width=480)
+        super().__init__([self.surface, *self.rates.values(), self.steps, self.seed],
+                         [self.paths, self.loss_figure])
+
+    def _surface_changed(self, change):
+        for name, box in self.rates.items():
+            box.value = float(SURFACES[change["new"]].learning_rates[name])
+
+    def settings(self):
+        rates = {name: check_range(f"lr {name}", box.value, 1e-6, 10.0)
+                 for name, box in self.rates.items()}
+        return dict(surface=self.surface.value, learning_rates=rates,
+                    seed=check_range("seed", self.seed.value, 0, 2**31 - 1),
+                    steps=check_range("steps", self.steps.value, 1, 20000))
+
+    def make_run(self, settings):
+        steps = settings.pop("steps")
+        race = Race(**settings)
+        with self.paths.batch_update(), self.loss_figure.batch_update():
+            self.paths.data = ()
+            self.paths.add_traces(plots.race_traces(race))
+            self.paths.update_xaxes(range=race.surface.x_range)
+            self.paths.update_yaxes(range=race.surface.y_range)
+            self.loss_figure.data = ()
+            for colour, name in zip(PALETTE, OPTIMIZERS):
+                self.loss_figure.add_scatter(x=[], y=[], mode="lines", name=name,
+                                             line=dict(color=colour))
+            self.loss_figure.update_yaxes(type="log" if race.surface.positive else "linear")
+        return race, steps, "cpu (two parameters: a GPU would only add latency)"
+
+    def step(self, race):
+        race.step()
+        if all(k is not None for k in race.diverged.values()):
+            return f"diverged at step {race.steps}: every optimizer blew up; lower the learning rates"
+        return None
+
+    def draw(self, race):
+        with self.paths.batch_update(), self.loss_figure.batch_update():
+            for k, name in enumerate(OPTIMIZERS):
+                path = np.asarray(race.paths[name])
+                gone = race.diverged[name]
+                label = f"{name} (diverged at step {gone})" if gone else name
+                trace = self.paths.data[1 + k]
+                trace.x, trace.y, trace.name = path[:, 0], path[:, 1], label
+                curve = self.loss_figure.data[k]
+                curve.x, curve.y, curve.name = np.arange(len(race.losses[name])), race.losses[name], label
+
+    def summary(self, race):
+        parts = [f"{name} diverged at step {race.diverged[name]}" if race.diverged[name]
+                 else f"{name} {race.losses[name][-1]:.3g}" for name in OPTIMIZERS]
+        return "final loss: " + ", ".join(parts) + "."

@@ -33,6 +33,8 @@ def main():
             __import__(name)
         except Exception:                # noqa: BLE001 - the notebook will report it itself
             pass
+    if "torch" in sys.modules:           # an optimizer's first step imports torch._dynamo, which
+        import torch._dynamo  # noqa: F401  re-wraps torch.manual_seed: do it before the snapshot
     try:
         import tqdm
         tqdm.tqdm.monitor_interval = 0   # no monitor thread: threads count as tampering

@@ -39,3 +39,18 @@ def test_backprop_by_hand_matches_autograd_and_width_helps(built_book):
     assert g["backprop_gap"] < 1e-6
     assert g["mse_10"] < g["mse_1"] / 100
     assert g["spiral_test"] > 85
+
+
+def test_optimizers_differ_and_regularization_is_measured(built_book):
+    g = glued(built_book, "neural/training")
+    assert g["ravine_adam"] < g["ravine_sgd"] / 5          # SGD crawls along the flat direction
+    assert g["rosen_momentum"] < g["rosen_sgd"] / 100
+    assert g["none_best_epoch"] < 300                      # overfitting: validation loss turns up
+    assert g["reg_best"] >= g["reg_none"] > 85
+
+
+def test_convolutions_match_torch_and_find_the_critical_temperature(built_book):
+    g = glued(built_book, "neural/cnn")
+    assert g["conv_gap"] < 1e-5
+    assert g["digits_cnn"] >= 97
+    assert g["tc_error"] < 5 and g["tc_estimate"] == pytest.approx(2.269, abs=0.12)

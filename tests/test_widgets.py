@@ -173,3 +173,49 @@ def test_playground_trains_redraws_and_stops():
         assert "stopped at step" in playground.status.value
 
     run(drive())
+
+
+def test_optimizer_race_draws_paths_survives_divergence_and_stops():
+    from book.widgets import OptimizerRace
+
+    async def drive():
+        race_widget = OptimizerRace(surface="ravine", steps=60)
+        race = await race_widget.train()
+        paths = race_widget.paths.data[1:5]
+        assert [trace.name for trace in paths] == ["sgd", "momentum", "rmsprop", "adam"]
+        for trace in paths:
+            assert len(trace.x) == 61 and np.isfinite(np.asarray(trace.x, dtype=float)).all()
+        assert race.losses["adam"][-1] < race.losses["adam"][0]
+        assert "final loss: sgd" in race_widget.status.value
+        first = [list(trace.x) for trace in paths]
+
+        race_widget.rates["sgd"].value = 1.0                     # SGD alone blows up
+        race_widget.steps.value = 200
+        race = await race_widget.train()
+        assert race.diverged["sgd"] is not None and race.diverged["adam"] is None
+        assert race_widget.paths.data[1].name.startswith("sgd (diverged at step")
+        assert "sgd diverged at step" in race_widget.status.value
+        assert len(race_widget.paths.data[4].x) == 201          # the others finished the race
+
+        race_widget.surface.value = "rosenbrock"
+        assert race_widget.rates["adam"].value == 0.1, "a new surface resets the rates"
+        for name in race_widget.rates:                           # Adam's step is at most lr per
+            race_widget.rates[name].value = 9.0                  # coordinate: it cannot blow up
+        race = await race_widget.train()
+        assert [race.diverged[name] is None for name in race.diverged] == [False, False, True, True]
+
+        race_widget.rates["sgd"].value = -1.0
+        assert race_widget.train() is None and "refused" in race_widget.status.value
+
+        race_widget.surface.value = "ravine"
+        race_widget.steps.value = 60
+        await race_widget.train()
+        assert [list(trace.x) for trace in race_widget.paths.data[1:5]] == first, "same settings, same paths"
+        race_widget.steps.value = 20000
+        task = race_widget.train()
+        await asyncio.sleep(0.3)
+        race_widget.stop()
+        await task
+        assert "stopped at step" in race_widget.status.value
+
+    run(drive())

@@ -1,6 +1,7 @@
-"""A reader's session, for real: JupyterLab on loopback, the vanishing-gradients page opened as
-a notebook in Debian's headless Chromium, run, Train clicked, the plot seen to change, Stop
-clicked, and training seen to stop."""
+"""A reader's session, for real: JupyterLab on loopback, chapter pages opened as notebooks in
+Debian's headless Chromium and run. On the vanishing-gradients page: Train clicked, the plot
+seen to change, Stop clicked, training seen to stop. On the dense-networks page: the
+playground's Train clicked and its decision boundary seen to change."""
 import os
 import socket
 import subprocess
@@ -29,8 +30,9 @@ def free_port():
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     work = tmp_path_factory.mktemp("lab")
-    nb = jupytext.read(ROOT / "chapters" / "recurrent" / "vanishing_gradients.md")
-    jupytext.write(nb, work / "vanishing_gradients.ipynb")
+    for page in ("recurrent/vanishing_gradients", "neural/dense"):
+        nb = jupytext.read(ROOT / "chapters" / f"{page}.md")
+        jupytext.write(nb, work / f"{Path(page).name}.ipynb")
     port = free_port()
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
                JUPYTER_CONFIG_DIR=str(work / ".jupyter"), COURSE_DEVICE="cpu")
@@ -66,39 +68,76 @@ def loss_path(page):
     }""")
 
 
+def heatmap_image(page, title):
+    """The rendered heatmap (a data-URL image) of the widget's figure with this title, or ''."""
+    return page.evaluate("""title => {
+        const plot = Array.from(document.querySelectorAll('.js-plotly-plot'))
+            .find(p => (p.querySelector('.gtitle') || {}).textContent === title);
+        const image = plot && plot.querySelector('.heatmaplayer image');
+        return image ? image.getAttribute('href') || '' : '';
+    }""", title)
+
+
+def status_says(page, text):
+    page.wait_for_function(
+        "text => Array.from(document.querySelectorAll('.widget-html-content'))"
+        ".some(e => e.textContent.includes(text))", arg=text)
+
+
+def open_and_run(context, lab, notebook, figure_title):
+    """Open a notebook, run every cell, wait for the widget figure; return (page, Train)."""
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    workspace = Path(notebook).stem                # its own workspace: no tabs restored from another test
+    page.goto(f"{lab}/lab/workspaces/{workspace}/tree/{notebook}?reset&token={TOKEN}")
+    page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook')")
+    page.wait_for_function("() => document.querySelector('.jp-Notebook-ExecutionIndicator')"
+                           " || document.querySelector('.jp-KernelStatus')")
+    page.wait_for_timeout(3000)                   # let the kernel connect
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    train = page.get_by_role("button", name="Train")
+    train.wait_for(state="visible")
+    train.scroll_into_view_if_needed()
+    page.wait_for_function("title => Array.from(document.querySelectorAll('.js-plotly-plot .gtitle'))"
+                           ".some(t => t.textContent === title)", arg=figure_title)
+    return page, train
+
+
 def test_train_and_stop_in_jupyterlab(lab):
     with playwright.sync_playwright() as p:
         browser = chromium.launch(p)
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         outside = chromium.offline(context, lab, "ws://127.0.0.1")
-        page = context.new_page()
-        page.set_default_timeout(120_000)
-        page.goto(f"{lab}/lab/tree/vanishing_gradients.ipynb?token={TOKEN}")
-        page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook')")
-        page.wait_for_function("() => document.querySelector('.jp-Notebook-ExecutionIndicator')"
-                               " || document.querySelector('.jp-KernelStatus')")
-        page.wait_for_timeout(3000)                   # let the kernel connect
-        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        train = page.get_by_role("button", name="Train")
-        train.wait_for(state="visible")
-        train.scroll_into_view_if_needed()
-        page.wait_for_function("() => Array.from(document.querySelectorAll('.js-plotly-plot .gtitle'))"
-                               ".some(t => t.textContent === 'loss')")
+        page, train = open_and_run(context, lab, "vanishing_gradients.ipynb", "loss")
         before = loss_path(page)
         train.click()
-        page.wait_for_function(
-            "() => Array.from(document.querySelectorAll('.widget-html-content'))"
-            ".some(e => e.textContent.includes('training on'))")
+        status_says(page, "training on")
         time.sleep(1.0)
         during = loss_path(page)
         assert during and during != before, "the loss curve did not change while training"
         page.get_by_role("button", name="Stop").click()
-        page.wait_for_function(
-            "() => Array.from(document.querySelectorAll('.widget-html-content'))"
-            ".some(e => e.textContent.includes('stopped at step'))")
+        status_says(page, "stopped at step")
         stopped = loss_path(page)
         time.sleep(1.5)
         assert loss_path(page) == stopped, "the loss curve kept changing after Stop"
         page.screenshot(path=str(Path(os.environ.get("COURSE_SCREENSHOTS", "/tmp")) / "jupyterlab-gradient-flow.png"))
+        browser.close()
+    assert not outside, f"requests to the network: {outside}"
+
+
+def test_playground_draws_a_changing_boundary_in_jupyterlab(lab):
+    with playwright.sync_playwright() as p:
+        browser = chromium.launch(p)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        outside = chromium.offline(context, lab, "ws://127.0.0.1")
+        page, train = open_and_run(context, lab, "dense.ipynb", "p(class 1)")
+        train.click()
+        status_says(page, "training on")
+        page.wait_for_function("() => document.querySelector('.js-plotly-plot .heatmaplayer image')")
+        early = heatmap_image(page, "p(class 1)")
+        status_says(page, "held-out accuracy")           # the run's last words
+        final = heatmap_image(page, "p(class 1)")
+        assert early and final and final != early, "the decision boundary did not change"
+        page.screenshot(path=str(Path(os.environ.get("COURSE_SCREENSHOTS", "/tmp")) / "jupyterlab-playground.png"))
         browser.close()
     assert not outside, f"requests to the network: {outside}"

@@ -47,7 +47,7 @@ def check_range(name, value, low, high):
 
 
 class TrainingWidget:
-    redraw_seconds = 0.1
+    redraw_seconds = 0.08      # with a step and a draw on top: 10-12 frames per second
 
     def __init__(self, controls, figures):
         self.train_button = widgets.Button(description="Train", button_style="success", icon="play")

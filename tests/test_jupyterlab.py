@@ -2,6 +2,7 @@
 Debian's headless Chromium and run. On the vanishing-gradients page: Train clicked, the plot
 seen to change, Stop clicked, training seen to stop. On the dense-networks page: the
 playground's Train clicked and its decision boundary seen to change."""
+import contextlib
 import os
 import socket
 import subprocess
@@ -103,12 +104,24 @@ def open_and_run(context, lab, notebook, figure_title):
     return page, train
 
 
-def test_train_and_stop_in_jupyterlab(lab):
+@contextlib.contextmanager
+def notebook_in_chromium(lab, notebook, figure_title):
+    """Yield (page, Train button) of a notebook run in JupyterLab; nothing may leave loopback."""
     with playwright.sync_playwright() as p:
         browser = chromium.launch(p)
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         outside = chromium.offline(context, lab, "ws://127.0.0.1")
-        page, train = open_and_run(context, lab, "vanishing_gradients.ipynb", "loss")
+        yield open_and_run(context, lab, notebook, figure_title)
+        browser.close()
+    assert not outside, f"requests to the network: {outside}"
+
+
+def screenshot(page, name):
+    page.screenshot(path=str(Path(os.environ.get("COURSE_SCREENSHOTS", "/tmp")) / name))
+
+
+def test_train_and_stop_in_jupyterlab(lab):
+    with notebook_in_chromium(lab, "vanishing_gradients.ipynb", "loss") as (page, train):
         before = loss_path(page)
         train.click()
         status_says(page, "training on")
@@ -120,17 +133,11 @@ def test_train_and_stop_in_jupyterlab(lab):
         stopped = loss_path(page)
         time.sleep(1.5)
         assert loss_path(page) == stopped, "the loss curve kept changing after Stop"
-        page.screenshot(path=str(Path(os.environ.get("COURSE_SCREENSHOTS", "/tmp")) / "jupyterlab-gradient-flow.png"))
-        browser.close()
-    assert not outside, f"requests to the network: {outside}"
+        screenshot(page, "jupyterlab-gradient-flow.png")
 
 
 def test_playground_draws_a_changing_boundary_in_jupyterlab(lab):
-    with playwright.sync_playwright() as p:
-        browser = chromium.launch(p)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        outside = chromium.offline(context, lab, "ws://127.0.0.1")
-        page, train = open_and_run(context, lab, "dense.ipynb", "p(class 1)")
+    with notebook_in_chromium(lab, "dense.ipynb", "p(class 1)") as (page, train):
         train.click()
         status_says(page, "training on")
         page.wait_for_function("() => document.querySelector('.js-plotly-plot .heatmaplayer image')")
@@ -138,6 +145,4 @@ def test_playground_draws_a_changing_boundary_in_jupyterlab(lab):
         status_says(page, "held-out accuracy")           # the run's last words
         final = heatmap_image(page, "p(class 1)")
         assert early and final and final != early, "the decision boundary did not change"
-        page.screenshot(path=str(Path(os.environ.get("COURSE_SCREENSHOTS", "/tmp")) / "jupyterlab-playground.png"))
-        browser.close()
-    assert not outside, f"requests to the network: {outside}"
+        screenshot(page, "jupyterlab-playground.png")

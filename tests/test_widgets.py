@@ -41,6 +41,17 @@ def run(coroutine):
     return asyncio.run(coroutine)
 
 
+async def stops_when_asked(widget, steps):
+    """Start a long run, try a second Train, press Stop: the run ends, a message says where."""
+    widget.steps.value = steps
+    task = widget.train()
+    await asyncio.sleep(0.3)
+    assert widget.train() is task and "already training" in widget.status.value
+    widget.stop()
+    await task
+    assert "stopped at step" in widget.status.value
+
+
 def test_gradient_flow_explorer_trains_and_draws_finite_values():
     from book.widgets import GradientFlowExplorer
 
@@ -87,12 +98,7 @@ def test_gradient_flow_explorer_refuses_invalid_values_and_a_second_run():
             assert explorer.train() is None
             assert "refused" in explorer.status.value
             control.value = old
-        task = explorer.train()
-        await asyncio.sleep(0.2)
-        assert explorer.train() is task and "already training" in explorer.status.value
-        explorer.stop()
-        await task
-        assert "stopped at step" in explorer.status.value
+        await stops_when_asked(explorer, 3000)
         assert len(explorer.loss_figure.data[0].y) < 3000
 
     run(drive())
@@ -165,12 +171,8 @@ def test_playground_trains_redraws_and_stops():
         assert "held-out accuracy" in playground.status.value
         playground.width.value = 0
         assert playground.train() is None and "refused" in playground.status.value
-        playground.width.value, playground.steps.value = 16, 20000
-        task = playground.train()
-        await asyncio.sleep(0.3)
-        playground.stop()
-        await task
-        assert "stopped at step" in playground.status.value
+        playground.width.value = 16
+        await stops_when_asked(playground, 20000)
 
     run(drive())
 
@@ -211,11 +213,6 @@ def test_optimizer_race_draws_paths_survives_divergence_and_stops():
         race_widget.steps.value = 60
         await race_widget.train()
         assert [list(trace.x) for trace in race_widget.paths.data[1:5]] == first, "same settings, same paths"
-        race_widget.steps.value = 20000
-        task = race_widget.train()
-        await asyncio.sleep(0.3)
-        race_widget.stop()
-        await task
-        assert "stopped at step" in race_widget.status.value
+        await stops_when_asked(race_widget, 20000)
 
     run(drive())

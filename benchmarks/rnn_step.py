@@ -52,11 +52,16 @@ def course_step(kind, hidden, device):
     return step
 
 
+def readout_problem(module, hidden, device):
+    """A linear readout, SGD over the module and the readout, and one random batch (x, y)."""
+    readout = torch.nn.Linear(hidden, 1).to(device)
+    optimizer = torch.optim.SGD([*module.parameters(), *readout.parameters()], lr=1e-3)
+    return readout, optimizer, torch.randn(T, BATCH, INPUT, device=device), torch.randn(BATCH, 1, device=device)
+
+
 def torch_step(kind, hidden, device):
     layer = TORCH_LAYERS[kind](INPUT, hidden).to(device)
-    readout = torch.nn.Linear(hidden, 1).to(device)
-    optimizer = torch.optim.SGD([*layer.parameters(), *readout.parameters()], lr=1e-3)
-    x, y = torch.randn(T, BATCH, INPUT, device=device), torch.randn(BATCH, 1, device=device)
+    readout, optimizer, x, y = readout_problem(layer, hidden, device)
 
     def step():
         optimizer.zero_grad()
@@ -70,9 +75,7 @@ def torch_step(kind, hidden, device):
 
 def plain_loop_step(kind, hidden, device):
     cell = TORCH_CELLS[kind](INPUT, hidden).to(device)
-    readout = torch.nn.Linear(hidden, 1).to(device)
-    optimizer = torch.optim.SGD([*cell.parameters(), *readout.parameters()], lr=1e-3)
-    x, y = torch.randn(T, BATCH, INPUT, device=device), torch.randn(BATCH, 1, device=device)
+    readout, optimizer, x, y = readout_problem(cell, hidden, device)
 
     def step():
         optimizer.zero_grad()

@@ -134,12 +134,10 @@ def race_traces(race):
                          contours=dict(coloring="lines"), hoverinfo="skip")]
     for k, (name, path) in enumerate(race.paths.items()):
         path = np.asarray(path)
-        gone = race.diverged[name]
         traces.append(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines+markers",
-                                 name=f"{name} (diverged at step {gone})" if gone else name,
-                                 marker=dict(size=3), line=dict(color=PALETTE[k])))
-    start = race.paths["sgd"][0]
-    traces.append(go.Scatter(x=[start[0]], y=[start[1]], mode="markers", showlegend=False,
+                                 name=race.label(name), marker=dict(size=3),
+                                 line=dict(color=PALETTE[k])))
+    traces.append(go.Scatter(x=[race.start[0]], y=[race.start[1]], mode="markers", showlegend=False,
                              marker=dict(size=10, color="black", symbol="x")))
     return traces
 

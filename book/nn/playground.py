@@ -7,6 +7,7 @@ from ..data import make_2d
 from ..device import get_device
 from .dense import MLP
 from .optimizers import OPTIMIZERS
+from .training import accuracy
 
 DATASETS = ("moons", "circles", "xor", "spirals")
 
@@ -45,8 +46,7 @@ class Classifier2D:
 
     def accuracy(self, split="test"):
         X, y = (self.X_test, self.y_test) if split == "test" else (self.X_train, self.y_train)
-        with torch.no_grad():
-            return (self.model(X).argmax(1) == y).float().mean().item()
+        return accuracy(self.model, X, y)
 
     def proba(self, points):
         """p(class 1) at the given (n, 2) points, as a numpy array."""

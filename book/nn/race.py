@@ -63,10 +63,16 @@ class Race:
         self.points = {name: start.clone().requires_grad_() for name in OPTIMIZERS}
         self.optimizers = {name: OPTIMIZERS[name]([p], lr=rates[name])
                            for name, p in self.points.items()}
-        self.paths = {name: [start.tolist()] for name in OPTIMIZERS}
+        self.start = start.tolist()
+        self.paths = {name: [self.start] for name in OPTIMIZERS}
         self.losses = {name: [self._loss(start).item()] for name in OPTIMIZERS}
         self.diverged = {name: None for name in OPTIMIZERS}
         self.steps = 0
+
+    def label(self, name):
+        """The optimizer's name, with the step at which it diverged if it did."""
+        gone = self.diverged[name]
+        return f"{name} (diverged at step {gone})" if gone else name
 
     def _loss(self, point):
         return self.surface.loss(point[0], point[1])

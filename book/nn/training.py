@@ -5,6 +5,7 @@
 L2 weight decay, and early stopping on a validation set that restores the best weights. It
 returns the per-epoch history as plain lists; a progress bar shows the epochs.
 """
+import contextlib
 import copy
 import math
 from dataclasses import dataclass, field
@@ -32,24 +33,30 @@ class History:
     stopped_early: bool = False
 
 
-def accuracy(model, X, y, batch_size=1024):
-    """Fraction of correct argmax predictions, in evaluation mode (dropout off)."""
+@contextlib.contextmanager
+def evaluating(model):
+    """Evaluation mode (dropout off) without gradients; the model's mode is restored after."""
     was_training = model.training
     model.eval()
-    with torch.no_grad():
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        model.train(was_training)
+
+
+def accuracy(model, X, y, batch_size=1024):
+    """Fraction of correct argmax predictions, in evaluation mode."""
+    with evaluating(model):
         correct = sum((model(X[i:i + batch_size]).argmax(1) == y[i:i + batch_size]).sum().item()
                       for i in range(0, len(X), batch_size))
-    model.train(was_training)
     return correct / len(X)
 
 
 def evaluate_loss(model, X, y):
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
-        loss = F.cross_entropy(model(X), y).item()
-    model.train(was_training)
-    return loss
+    """Mean cross-entropy, in evaluation mode."""
+    with evaluating(model):
+        return F.cross_entropy(model(X), y).item()
 
 
 def fit(model, X, y, X_val=None, y_val=None, epochs=20, batch_size=64, optimizer="adam",

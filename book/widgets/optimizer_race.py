@@ -63,8 +63,7 @@ class OptimizerRace(TrainingWidget):
         with self.paths.batch_update(), self.loss_figure.batch_update():
             for k, name in enumerate(OPTIMIZERS):
                 path = np.asarray(race.paths[name])
-                gone = race.diverged[name]
-                label = f"{name} (diverged at step {gone})" if gone else name
+                label = race.label(name)
                 trace = self.paths.data[1 + k]
                 trace.x, trace.y, trace.name = path[:, 0], path[:, 1], label
                 curve = self.loss_figure.data[k]

@@ -1,8 +1,15 @@
-"""The from-scratch recurrent cells and BPTT against torch, on random weights and inputs."""
+"""The from-scratch recurrent cells and BPTT against torch, on random weights and inputs.
+
+Every BPTT test runs twice: with the compiled loops (book/rnn/fused.cpp) and with the PyTorch
+loops of book/rnn/bptt.py."""
+import os
+import shutil
+import warnings
+
 import pytest
 import torch
 
-from book.rnn import CELLS, Recurrent
+from book.rnn import CELLS, Recurrent, SequenceModel, fused
 
 TORCH_CELLS = {"rnn": torch.nn.RNNCell, "gru": torch.nn.GRUCell, "lstm": torch.nn.LSTMCell}
 TORCH_LAYERS = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}
@@ -19,6 +26,69 @@ def layer_pair(kind, input_size=3, hidden_size=6, seed=0):
 
 def grads(parameters):
     return [p.grad.clone() for p in parameters]
+
+
+@pytest.fixture(params=["compiled", "pytorch"])
+def loops(request, monkeypatch):
+    """Which loops BPTT runs on the CPU for one model."""
+    monkeypatch.setattr(fused, "ENABLED", request.param == "compiled")
+    if request.param == "compiled" and fused.ops() is None:
+        pytest.skip("no C++ compiler here (test_compiled_loops_build_where_there_is_a_compiler)")
+    return request.param
+
+
+def test_compiled_loops_build_where_there_is_a_compiler():
+    if shutil.which(os.environ.get("CXX", "c++")) is None:
+        pytest.skip("no C++ compiler on this machine")
+    assert fused.ops() is not None
+
+
+def test_without_a_compiler_the_pytorch_loops_run_with_a_warning(monkeypatch):
+    def no_compiler(verbose=False):
+        raise RuntimeError("Error building extension 'book_rnn_fused': c++: not found")
+    monkeypatch.setattr(fused, "_load", no_compiler)
+    fused.ops.cache_clear()
+    try:
+        with pytest.warns(UserWarning, match="could not be built .*c\\+\\+: not found.*PyTorch loops"):
+            assert not fused.usable(torch.zeros(3, 3))
+        torch.manual_seed(0)
+        model = SequenceModel("gru", 1, 4, 1)
+        record = []
+        model(torch.randn(5, 2, 1), record=record).sum().backward()
+        assert record[0].shape == (5,) and model.recurrent.cell.weight_hh.grad.abs().sum() > 0
+    finally:
+        fused.ops.cache_clear()
+
+
+def run_and_differentiate(kind, x, seed, dtype):
+    """All states, parameter and input gradients and the recorded norms of one model."""
+    torch.manual_seed(seed)
+    model = Recurrent(kind, x.shape[-1], 7).to(dtype)
+    x = x.to(dtype).requires_grad_()
+    record = []
+    H, state = model(x, record=record)
+    loss = (H * torch.linspace(-1, 1, H.shape[-1], dtype=dtype)).sum()
+    if kind == "lstm":
+        loss = loss + state[1].pow(2).sum()          # a gradient through the last cell state
+    loss.backward()
+    return [H.detach(), x.grad, record[0], *grads(model.cell.parameters())]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("steps, batch", [(1, 1), (9, 3), (40, 32)])
+def test_compiled_loops_equal_pytorch_loops(kind, steps, batch, monkeypatch):
+    if fused.ops() is None:
+        pytest.skip("no C++ compiler here")
+    x = torch.randn(steps, batch, 2, generator=torch.Generator().manual_seed(steps))
+    for dtype in (torch.float64, torch.float32):
+        monkeypatch.setattr(fused, "ENABLED", True)
+        compiled = run_and_differentiate(kind, x, steps + batch, dtype)
+        monkeypatch.setattr(fused, "ENABLED", False)
+        reference = run_and_differentiate(kind, x, steps + batch, dtype)
+        tolerance = 1e-10 if dtype == torch.float64 else 1e-5
+        for a, b in zip(compiled, reference):
+            assert a.dtype == dtype
+            assert torch.allclose(a, b, rtol=tolerance, atol=tolerance)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -40,7 +110,7 @@ def test_cell_output_and_gradients_equal_torch(kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_written_out_bptt_equals_torch_layers(kind):
+def test_written_out_bptt_equals_torch_layers(kind, loops):
     ours, reference = layer_pair(kind)
     x = torch.randn(30, 4, 3, requires_grad=True)
     x_ref = x.detach().clone().requires_grad_()
@@ -56,7 +126,7 @@ def test_written_out_bptt_equals_torch_layers(kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_initial_state_gradient(kind):
+def test_initial_state_gradient(kind, loops):
     ours, reference = layer_pair(kind, seed=2)
     x = torch.randn(12, 3, 3)
     h0 = torch.randn(3, 6, requires_grad=True)
@@ -70,7 +140,7 @@ def test_initial_state_gradient(kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_recorded_norms_equal_autograd_hidden_state_gradients(kind):
+def test_recorded_norms_equal_autograd_hidden_state_gradients(kind, loops):
     ours, _ = layer_pair(kind, seed=3)
     x = torch.randn(25, 4, 3)
     target = torch.randn(4, 6)
@@ -127,7 +197,7 @@ def test_sequence_tasks_have_the_documented_structure():
     assert digits_sequence("pixels")[0].shape == (64, 1797, 1)
 
 
-def test_truncated_bptt_stops_the_gradient_at_the_window():
+def test_truncated_bptt_stops_the_gradient_at_the_window(loops):
     torch.manual_seed(5)
     layer = Recurrent("gru", 2, 6)
     record = []

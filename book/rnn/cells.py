@@ -24,6 +24,8 @@ GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 
 def linear(x, weight, bias):
     """x W^T + b for one model (2D weight) or K models (3D weight, 3D x)."""
+    if weight.dim() == 2:
+        return nn.functional.linear(x, weight, bias)           # one fused matrix product
     return x @ weight.transpose(-1, -2) + bias.unsqueeze(-2)
 
 

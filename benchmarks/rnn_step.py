@@ -5,6 +5,7 @@
 A training step = forward over a batch of 32 sequences of length 100 (input size 1), a
 squared loss on the last state's readout, backward, and an SGD update. Compared:
 - the course's tanh RNN, GRU and LSTM (``book.rnn``: written-out BPTT, recording ||dL/dh_t||),
+  with its compiled loops (``book/rnn/fused.cpp``, on the CPU) and with its PyTorch loops,
 - torch.nn.RNN / GRU / LSTM,
 - a plain per-step Python loop over torch.nn.RNNCell / GRUCell / LSTMCell with autograd that
   reads ||dL/dh_t|| off retained gradients (the textbook way).
@@ -19,7 +20,7 @@ import time
 
 import torch
 
-from book.rnn import SequenceModel
+from book.rnn import SequenceModel, fused
 
 T, BATCH, INPUT = 100, 32, 1
 TORCH_LAYERS = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}
@@ -38,17 +39,19 @@ def timed(step, repeats):
     return statistics.median(times) * 1000
 
 
-def course_step(kind, hidden, device):
+def course_step(kind, hidden, device, compiled=True):
     model = SequenceModel(kind, INPUT, hidden, 1).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-3)
     x, y = torch.randn(T, BATCH, INPUT, device=device), torch.randn(BATCH, 1, device=device)
 
     def step():
         record = []
+        fused.ENABLED = compiled
         optimizer.zero_grad()
         ((model(x, record=record) - y) ** 2).mean().backward()
         optimizer.step()
         record[0].sum().item()                  # the norms are really there
+        fused.ENABLED = True
     return step
 
 
@@ -130,7 +133,9 @@ def main():
     args = parser.parse_args()
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; batch {BATCH}, "
-          f"length {T}, input {INPUT}")
+          f"length {T}, input {INPUT}; the course's models record ||dL/dh_t|| at every step")
+    if fused.ops() is None:
+        print("(no C++ compiler: the 'compiled loops' rows run the PyTorch loops)")
     for device in devices:
         for hidden in args.hidden:
             print(f"\n{device.type}, hidden {hidden}: ms per training step")
@@ -140,11 +145,16 @@ def main():
                 plain = timed(plain_loop_step(kind, hidden, device), args.repeats)
                 reference = timed(torch_step(kind, hidden, device), args.repeats)
                 ours = timed(course_step(kind, hidden, device), args.repeats)
+                ours_pytorch = (timed(course_step(kind, hidden, device, compiled=False), args.repeats)
+                                if device.type == "cpu" else None)
                 print(f"{'plain loop over nn.' + name + 'Cell':<36}{plain:8.2f}{1.0:14.2f}x"
                       f"{reference / plain:12.2f}x")
                 print(f"{'torch.nn.' + name:<36}{reference:8.2f}{plain / reference:14.2f}x{1.0:12.2f}x")
-                print(f"{'course ' + kind + ' (records ||dL/dh_t||)':<36}{ours:8.2f}"
-                      f"{plain / ours:14.2f}x{reference / ours:12.2f}x")
+                rows = ([("", ours)] if device.type == "cuda" else     # compiled: CPU only
+                        [(", PyTorch loops", ours_pytorch), (", compiled loops", ours)])
+                for label, ms in rows:
+                    print(f"{'course ' + kind + label:<36}{ms:8.2f}"
+                          f"{plain / ms:14.2f}x{reference / ms:12.2f}x")
         if device.type == "cuda":
             one, many = sweep_ratio(device, args.repeats)
             print(f"\ncuda sweep: one model {one:.2f} ms/step, 64 models batched {many:.2f} "

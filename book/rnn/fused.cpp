@@ -2,8 +2,9 @@
 //
 // book/rnn/bptt.py writes the same loops with PyTorch operations, next to the mathematics
 // of the chapter pages; the tests hold the two to the same numbers. Here a step is one
-// matrix product (ATen's, so its BLAS) and one pass over memory for all the element-wise
-// work around it (the *_row functions: one sequence of the batch at one step). What does not
+// matrix product (straight to the BLAS that torch ships) and one pass over memory for all
+// the element-wise work around it (the *_row functions: one sequence of the batch at one
+// step), where PyTorch launches a dozen operations of a few microseconds each. What does not
 // depend on the previous step - the input projection of all steps, the input and weight
 // gradients - stays in bptt.py, done for all steps at once.
 //

@@ -42,7 +42,8 @@ def _load(verbose=False):
     from torch.utils import cpp_extension
     flags = ["-O3", "-march=native", "-ffast-math",     # -ffast-math: vectorized exp and tanh
              "-mprefer-vector-width=512", "-fopenmp"]
-    link = ["-fopenmp"] + (["-lmvec"] if sys.platform == "linux" else [])   # glibc's vector math
+    link = ["-fopenmp"] + {"linux": ["-lmvec"],                 # glibc's vector math
+                           "darwin": ["-undefined", "dynamic_lookup"]}.get(sys.platform, [])
     cpp_extension.load(name=f"book_rnn_fused_{_cpu_signature()}", sources=[str(SOURCE)],
                        extra_cflags=flags, extra_ldflags=link, is_python_module=False,
                        verbose=verbose)

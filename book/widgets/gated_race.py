@@ -8,6 +8,7 @@ import numpy as np
 
 from ..device import describe
 from ..plots import PALETTE
+from ..rnn import fused
 from ..rnn.train import Trainer, hidden_for_budget
 from .training import TrainingWidget, check_range, choice, figure, number
 
@@ -46,6 +47,7 @@ class GatedRace(TrainingWidget):
                              height=420, width=600, log_y=True)
         super().__init__([self.task, self.length, self.budget, self.learning_rate, self.steps,
                           self.seed], [self.figure])
+        fused.ops()         # load (or, once per machine, compile) the loops now, not at Train
 
     def settings(self):
         return dict(task=self.task.value,

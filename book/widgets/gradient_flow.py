@@ -11,6 +11,7 @@ import numpy as np
 
 from ..device import describe
 from ..plots import PALETTE, log10_heat
+from ..rnn import fused
 from ..rnn.train import INITS, Trainer, decay_rate, verdict
 from .training import TrainingWidget, check_range, choice, figure, number
 
@@ -41,6 +42,7 @@ class GradientFlowExplorer(TrainingWidget):
                           self.optimizer, self.learning_rate, self.clip, self.hidden_size,
                           self.steps, self.seed],
                          [self.loss_figure, self.heatmap, self.norm_figure])
+        fused.ops()         # load (or, once per machine, compile) the loops now, not at Train
 
     def settings(self):
         gains = SWEEP_GAINS if self.sweep.value else (check_range("gain", self.gain.value, 0.01, 5.0),)

@@ -19,6 +19,7 @@ import hashlib
 import os
 import pathlib
 import platform
+import shutil
 import sys
 import warnings
 
@@ -40,6 +41,9 @@ def _cpu_signature():
 
 def _load(verbose=False):
     from torch.utils import cpp_extension
+    if shutil.which("ninja") is None:    # torch runs ninja by name; pip puts it beside Python,
+        os.environ["PATH"] = os.pathsep.join([str(pathlib.Path(sys.executable).parent),
+                                              os.environ.get("PATH", "")])   # off some PATHs
     flags = ["-O3", "-march=native", "-ffast-math",     # -ffast-math: vectorized exp and tanh
              "-mprefer-vector-width=512", "-fopenmp"]
     link = ["-fopenmp"] + {"linux": ["-lmvec"],                 # glibc's vector math

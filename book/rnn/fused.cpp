@@ -33,8 +33,21 @@ namespace {
 
 using at::Tensor;
 
+// The *_row functions are compiled on their own (not inlined into the loops), so that the
+// compiler sees restrict-qualified arrays and vectorizes them, exp and tanh included.
+#define ROW __attribute__((noinline))
+
 template <typename T>
 inline T sigmoid(T a) { return T(1) / (T(1) + std::exp(-a)); }
+
+// Unit j's values of the four gate blocks of a (4, H) row.
+template <typename T>
+inline void put_gates(T* __restrict__ gates, int64_t hidden, int64_t j, T a, T b, T c, T d) {
+  gates[j] = a;
+  gates[hidden + j] = b;
+  gates[2 * hidden + j] = c;
+  gates[3 * hidden + j] = d;
+}
 
 template <typename T>
 T* data_of(const Tensor& tensor) { return const_cast<T*>(tensor.const_data_ptr<T>()); }
@@ -119,7 +132,7 @@ void per_block_of_sequences(int64_t batch, const Loop& loop) {
 //   h_t = tanh(a_t),  a_t = gi_t + W_hh h_{t-1} + b_hh
 
 template <typename T>
-void rnn_forward_row(int64_t hidden, const T* __restrict__ gi, const T* __restrict__ bias,
+ROW void rnn_forward_row(int64_t hidden, const T* __restrict__ gi, const T* __restrict__ bias,
                      T* __restrict__ h_next) {             // h_next holds W_hh h on entry
   for (int64_t j = 0; j < hidden; ++j) h_next[j] = std::tanh(gi[j] + h_next[j] + bias[j]);
 }
@@ -153,7 +166,7 @@ Tensor rnn_forward(const Tensor& gi, const Tensor& h0, const Tensor& weight_hh,
 // Backward: dL/da_t = dL/dh_t (1 - h_t^2),  dL/dh_{t-1} = dH_{t-1} + dL/da_t W_hh.
 
 template <typename T>
-void rnn_backward_row(int64_t hidden, const T* __restrict__ g, const T* __restrict__ h,
+ROW void rnn_backward_row(int64_t hidden, const T* __restrict__ g, const T* __restrict__ h,
                       const T* __restrict__ dh, T* __restrict__ da, T* __restrict__ g_prev) {
   for (int64_t j = 0; j < hidden; ++j) {
     da[j] = g[j] * (T(1) - h[j] * h[j]);
@@ -192,7 +205,7 @@ std::tuple<Tensor, Tensor> rnn_backward(const Tensor& dH, const Tensor& H, const
 // with gh = W_hh h + b_hh and h_n its third block.
 
 template <typename T>
-void gru_forward_row(int64_t hidden, const T* __restrict__ gi, const T* __restrict__ gh,
+ROW void gru_forward_row(int64_t hidden, const T* __restrict__ gi, const T* __restrict__ gh,
                      const T* __restrict__ bias, const T* __restrict__ h, T* __restrict__ h_next,
                      T* __restrict__ gates) {
   for (int64_t j = 0; j < hidden; ++j) {
@@ -201,10 +214,7 @@ void gru_forward_row(int64_t hidden, const T* __restrict__ gi, const T* __restri
     const T h_n = gh[2 * hidden + j] + bias[2 * hidden + j];
     const T n = std::tanh(gi[2 * hidden + j] + r * h_n);
     h_next[j] = n + z * (h[j] - n);
-    gates[j] = r;
-    gates[hidden + j] = z;
-    gates[2 * hidden + j] = n;
-    gates[3 * hidden + j] = h_n;
+    put_gates(gates, hidden, j, r, z, n, h_n);
   }
 }
 
@@ -243,7 +253,7 @@ std::tuple<Tensor, Tensor> gru_forward(const Tensor& gi, const Tensor& h0, const
 // (da_r, da_z, da_n), the hidden side (da_r, da_z, da_n r);  and the part of dL/dh_{t-1}
 // that skips the matrix product: dH_{t-1} + z g.
 template <typename T>
-void gru_backward_row(int64_t hidden, const T* __restrict__ g, const T* __restrict__ gates,
+ROW void gru_backward_row(int64_t hidden, const T* __restrict__ g, const T* __restrict__ gates,
                       const T* __restrict__ h, const T* __restrict__ dh, T* __restrict__ dgi,
                       T* __restrict__ dgh, T* __restrict__ g_prev) {
   for (int64_t j = 0; j < hidden; ++j) {
@@ -295,7 +305,7 @@ std::tuple<Tensor, Tensor, Tensor> gru_backward(const Tensor& dH, const Tensor& 
 //   i, f, g, o = s, s, tanh, s of a = gi + W_hh h,   c' = f c + i g,   h' = o tanh(c')
 
 template <typename T>
-void lstm_forward_row(int64_t hidden, const T* __restrict__ gi, T* __restrict__ gates,
+ROW void lstm_forward_row(int64_t hidden, const T* __restrict__ gi, T* __restrict__ gates,
                       const T* __restrict__ c, T* __restrict__ c_next, T* __restrict__ h_next) {
   for (int64_t j = 0; j < hidden; ++j) {       // gates holds W_hh h on entry, the gates on exit
     const T in = sigmoid(gi[j] + gates[j]), f = sigmoid(gi[hidden + j] + gates[hidden + j]);
@@ -303,10 +313,7 @@ void lstm_forward_row(int64_t hidden, const T* __restrict__ gi, T* __restrict__ 
     const T o = sigmoid(gi[3 * hidden + j] + gates[3 * hidden + j]);
     c_next[j] = f * c[j] + in * g;
     h_next[j] = o * std::tanh(c_next[j]);
-    gates[j] = in;
-    gates[hidden + j] = f;
-    gates[2 * hidden + j] = g;
-    gates[3 * hidden + j] = o;
+    put_gates(gates, hidden, j, in, f, g, o);
   }
 }
 
@@ -344,7 +351,7 @@ std::tuple<Tensor, Tensor, Tensor> lstm_forward(const Tensor& gi, const Tensor& 
 //   da = (d g i (1 - i),  d c_{t-1} f (1 - f),  d i (1 - g^2),  g tanh(c_t) o (1 - o))
 // and the part of dL/dh_{t-1} that skips the matrix product: dH_{t-1}.
 template <typename T>
-void lstm_backward_row(int64_t hidden, const T* __restrict__ g, const T* __restrict__ gates,
+ROW void lstm_backward_row(int64_t hidden, const T* __restrict__ g, const T* __restrict__ gates,
                        const T* __restrict__ c, const T* __restrict__ c_prev,
                        const T* __restrict__ d_next, const T* __restrict__ f_next,
                        const T* __restrict__ dh, T* __restrict__ d, T* __restrict__ da,

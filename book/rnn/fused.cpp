@@ -133,13 +133,13 @@ void per_block_of_sequences(int64_t batch, const Loop& loop) {
 
 template <typename T>
 ROW void rnn_forward_row(int64_t hidden, const T* __restrict__ gi, const T* __restrict__ bias,
-                     T* __restrict__ h_next) {             // h_next holds W_hh h on entry
+                         T* __restrict__ h_next) {         // h_next holds W_hh h on entry
   for (int64_t j = 0; j < hidden; ++j) h_next[j] = std::tanh(gi[j] + h_next[j] + bias[j]);
 }
-
-template <typename T>
-void rnn_forward_loop(const Tensor& gi_, const Tensor& h0, const Tensor& weight_hh,
-                      const Tensor& bias_hh, Tensor& H_) {
+    
+    template <typename T>
+    void rnn_forward_loop(const Tensor& gi_, const Tensor& h0, const Tensor& weight_hh,
+                          const Tensor& bias_hh, Tensor& H_) {
   const int64_t steps = gi_.size(0), batch = h0.size(0), hidden = h0.size(1);
   const T* w = weight_hh.const_data_ptr<T>();
   const T* bias = bias_hh.const_data_ptr<T>();
@@ -167,7 +167,7 @@ Tensor rnn_forward(const Tensor& gi, const Tensor& h0, const Tensor& weight_hh,
 
 template <typename T>
 ROW void rnn_backward_row(int64_t hidden, const T* __restrict__ g, const T* __restrict__ h,
-                      const T* __restrict__ dh, T* __restrict__ da, T* __restrict__ g_prev) {
+                          const T* __restrict__ dh, T* __restrict__ da, T* __restrict__ g_prev) {
   for (int64_t j = 0; j < hidden; ++j) {
     da[j] = g[j] * (T(1) - h[j] * h[j]);
     g_prev[j] = dh[j];
@@ -187,12 +187,14 @@ void rnn_backward_loop(const Tensor& dH_, const Tensor& H_, const Tensor& weight
       for (int64_t b = first; b < first + count; ++b)
         rnn_backward_row<T>(hidden, G.row(t, b), H.row(t, b), dH.row(t > 0 ? t - 1 : 0, b),
                             dA.row(t, b), G.row(t - 1, b));
-      if (t > 0) matmul<T>(count, hidden, hidden, dA.row(t, first), w, false, 1, G.row(t - 1, first));
+      if (t > 0)
+        matmul<T>(count, hidden, hidden, dA.row(t, first), w, false, 1, G.row(t - 1, first));
     }
   });
 }
 
-std::tuple<Tensor, Tensor> rnn_backward(const Tensor& dH, const Tensor& H, const Tensor& weight_hh) {
+std::tuple<Tensor, Tensor> rnn_backward(const Tensor& dH, const Tensor& H,
+                                        const Tensor& weight_hh) {
   Tensor G = at::empty_like(H), dA = at::empty_like(H);
   AT_DISPATCH_FLOATING_TYPES(H.scalar_type(), "rnn_backward", [&] {
     rnn_backward_loop<scalar_t>(dH.contiguous(), H.contiguous(), weight_hh.contiguous(), G, dA);
@@ -206,8 +208,8 @@ std::tuple<Tensor, Tensor> rnn_backward(const Tensor& dH, const Tensor& H, const
 
 template <typename T>
 ROW void gru_forward_row(int64_t hidden, const T* __restrict__ gi, const T* __restrict__ gh,
-                     const T* __restrict__ bias, const T* __restrict__ h, T* __restrict__ h_next,
-                     T* __restrict__ gates) {
+                         const T* __restrict__ bias, const T* __restrict__ h,
+                         T* __restrict__ h_next, T* __restrict__ gates) {
   for (int64_t j = 0; j < hidden; ++j) {
     const T r = sigmoid(gi[j] + gh[j] + bias[j]);
     const T z = sigmoid(gi[hidden + j] + gh[hidden + j] + bias[hidden + j]);
@@ -254,8 +256,8 @@ std::tuple<Tensor, Tensor> gru_forward(const Tensor& gi, const Tensor& h0, const
 // that skips the matrix product: dH_{t-1} + z g.
 template <typename T>
 ROW void gru_backward_row(int64_t hidden, const T* __restrict__ g, const T* __restrict__ gates,
-                      const T* __restrict__ h, const T* __restrict__ dh, T* __restrict__ dgi,
-                      T* __restrict__ dgh, T* __restrict__ g_prev) {
+                          const T* __restrict__ h, const T* __restrict__ dh, T* __restrict__ dgi,
+                          T* __restrict__ dgh, T* __restrict__ g_prev) {
   for (int64_t j = 0; j < hidden; ++j) {
     const T r = gates[j], z = gates[hidden + j], n = gates[2 * hidden + j];
     const T h_n = gates[3 * hidden + j];
@@ -284,7 +286,8 @@ void gru_backward_loop(const Tensor& dH_, const Tensor& gates_, const Tensor& h0
         gru_backward_row<T>(hidden, G.row(t, b), gates.row(t, b), H.row(t - 1, b),
                             dH.row(t > 0 ? t - 1 : 0, b), dGI.row(t, b), dGH.row(t, b),
                             G.row(t - 1, b));
-      if (t > 0) matmul<T>(count, hidden, 3 * hidden, dGH.row(t, first), w, false, 1, G.row(t - 1, first));
+      if (t > 0)
+        matmul<T>(count, hidden, 3 * hidden, dGH.row(t, first), w, false, 1, G.row(t - 1, first));
     }
   });
 }
@@ -293,7 +296,8 @@ std::tuple<Tensor, Tensor, Tensor> gru_backward(const Tensor& dH, const Tensor& 
                                                 const Tensor& h0, const Tensor& H,
                                                 const Tensor& weight_hh) {
   Tensor G = at::empty_like(H);
-  Tensor dGI = at::empty({H.size(0), H.size(1), 3 * H.size(2)}, H.options()), dGH = at::empty_like(dGI);
+  Tensor dGI = at::empty({H.size(0), H.size(1), 3 * H.size(2)}, H.options());
+  Tensor dGH = at::empty_like(dGI);
   AT_DISPATCH_FLOATING_TYPES(H.scalar_type(), "gru_backward", [&] {
     gru_backward_loop<scalar_t>(dH.contiguous(), gates.contiguous(), h0.contiguous(),
                                 H.contiguous(), weight_hh.contiguous(), G, dGI, dGH);
@@ -306,7 +310,7 @@ std::tuple<Tensor, Tensor, Tensor> gru_backward(const Tensor& dH, const Tensor& 
 
 template <typename T>
 ROW void lstm_forward_row(int64_t hidden, const T* __restrict__ gi, T* __restrict__ gates,
-                      const T* __restrict__ c, T* __restrict__ c_next, T* __restrict__ h_next) {
+                          const T* __restrict__ c, T* __restrict__ c_next, T* __restrict__ h_next) {
   for (int64_t j = 0; j < hidden; ++j) {       // gates holds W_hh h on entry, the gates on exit
     const T in = sigmoid(gi[j] + gates[j]), f = sigmoid(gi[hidden + j] + gates[hidden + j]);
     const T g = std::tanh(gi[2 * hidden + j] + gates[2 * hidden + j]);
@@ -352,10 +356,10 @@ std::tuple<Tensor, Tensor, Tensor> lstm_forward(const Tensor& gi, const Tensor& 
 // and the part of dL/dh_{t-1} that skips the matrix product: dH_{t-1}.
 template <typename T>
 ROW void lstm_backward_row(int64_t hidden, const T* __restrict__ g, const T* __restrict__ gates,
-                       const T* __restrict__ c, const T* __restrict__ c_prev,
-                       const T* __restrict__ d_next, const T* __restrict__ f_next,
-                       const T* __restrict__ dh, T* __restrict__ d, T* __restrict__ da,
-                       T* __restrict__ g_prev) {
+                           const T* __restrict__ c, const T* __restrict__ c_prev,
+                           const T* __restrict__ d_next, const T* __restrict__ f_next,
+                           const T* __restrict__ dh, T* __restrict__ d, T* __restrict__ da,
+                           T* __restrict__ g_prev) {
   for (int64_t j = 0; j < hidden; ++j) {
     const T in = gates[j], f = gates[hidden + j], g_ = gates[2 * hidden + j];
     const T o = gates[3 * hidden + j];
@@ -389,7 +393,8 @@ void lstm_backward_loop(const Tensor& dH_, const Tensor& dc_last, const Tensor& 
                              last ? ones.data() : gates.row(t + 1, b) + hidden,
                              dH.row(t > 0 ? t - 1 : 0, b), D.row(t, b), dA.row(t, b),
                              G.row(t - 1, b));
-      if (t > 0) matmul<T>(count, hidden, 4 * hidden, dA.row(t, first), w, false, 1, G.row(t - 1, first));
+      if (t > 0)
+        matmul<T>(count, hidden, 4 * hidden, dA.row(t, first), w, false, 1, G.row(t - 1, first));
     }
   });
 }

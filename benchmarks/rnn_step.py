@@ -121,7 +121,8 @@ def sweep_ratio(device, repeats):
     def sync(trainer):
         def step():
             trainer.step()
-            torch.cuda.synchronize()
+            if device.type == "cuda":
+                torch.cuda.synchronize()
         return step
     return timed(sync(one), repeats), timed(sync(many), repeats)
 

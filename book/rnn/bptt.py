@@ -201,10 +201,11 @@ class GRUFunction(torch.autograd.Function):
 
 def _lstm_forward(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh):
     """Every hidden state, every cell state and the gates i, f, g, o (T, [K,] B, 4, H)."""
+    gi = linear(x, weight_ih, bias_ih + bias_hh)
     if fused.usable(weight_hh):
-        return fused.ops().lstm_forward(linear(x, weight_ih, bias_ih + bias_hh), h0, c0, weight_hh)
+        return fused.ops().lstm_forward(gi, h0, c0, weight_hh)
     H, _ = _run("lstm", x, (h0, c0), (weight_ih, weight_hh, bias_ih, bias_hh))
-    a = linear(x, weight_ih, bias_ih + bias_hh) + _previous(h0, H) @ weight_hh.transpose(-1, -2)
+    a = gi + _previous(h0, H) @ weight_hh.transpose(-1, -2)
     i, f, g, o = a.unflatten(-1, (4, -1)).unbind(-2)
     i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
     C = i * g                                                  # c_t = f_t c_{t-1} + i_t g_t

@@ -128,6 +128,30 @@ void per_block_of_sequences(int64_t batch, const Loop& loop) {
   });
 }
 
+// The backward chain that the three cells share, from the last step to the first, each thread
+// on its own block of sequences. G is the total dL/dh_t (T, B, H); at the last step it is dH's.
+// row(t, b, dh, g_prev) works on sequence b at step t, from G at t: it writes that step's
+// pre-activation gradients into dA (T, B, width) and, into g_prev, the part of dL/dh_{t-1}
+// that skips the matrix product, from dh = dH_{t-1} (at t = 0 both are unused). Then
+//   dL/dh_{t-1} += dA_t W_hh.
+template <typename T, typename Row>
+void backward_chain(const Tensor& dH_, const Tensor& weight_hh, int64_t width, Tensor& G_,
+                    const Tensor& dA_, const Row& row) {
+  const int64_t steps = G_.size(0), batch = G_.size(1), hidden = G_.size(2);
+  G_[steps - 1].copy_(dH_[steps - 1]);
+  const Tensor scratch = at::empty_like(G_[0]);                    // G at step -1: unused
+  Steps<T> dH(dH_), G(G_, scratch), dA(dA_);
+  const T* w = weight_hh.const_data_ptr<T>();
+  per_block_of_sequences(batch, [&](int64_t first, int64_t count) {
+    for (int64_t t = steps - 1; t >= 0; --t) {
+      for (int64_t b = first; b < first + count; ++b)
+        row(t, b, dH.row(t > 0 ? t - 1 : 0, b), G.row(t - 1, b));
+      if (t > 0)
+        matmul<T>(count, hidden, width, dA.row(t, first), w, false, 1, G.row(t - 1, first));
+    }
+  });
+}
+
 // ---- tanh RNN -----------------------------------------------------------------------------
 //   h_t = tanh(a_t),  a_t = gi_t + W_hh h_{t-1} + b_hh
 
@@ -177,19 +201,11 @@ ROW void rnn_backward_row(int64_t hidden, const T* __restrict__ g, const T* __re
 template <typename T>
 void rnn_backward_loop(const Tensor& dH_, const Tensor& H_, const Tensor& weight_hh, Tensor& G_,
                        Tensor& dA_) {
-  const int64_t steps = H_.size(0), batch = H_.size(1), hidden = H_.size(2);
-  G_[steps - 1].copy_(dH_[steps - 1]);
-  const Tensor scratch = at::empty_like(H_[0]);                     // G at step -1: unused
-  Steps<T> dH(dH_), H(H_), G(G_, scratch), dA(dA_);
-  const T* w = weight_hh.const_data_ptr<T>();
-  per_block_of_sequences(batch, [&](int64_t first, int64_t count) {
-    for (int64_t t = steps - 1; t >= 0; --t) {
-      for (int64_t b = first; b < first + count; ++b)
-        rnn_backward_row<T>(hidden, G.row(t, b), H.row(t, b), dH.row(t > 0 ? t - 1 : 0, b),
-                            dA.row(t, b), G.row(t - 1, b));
-      if (t > 0)
-        matmul<T>(count, hidden, hidden, dA.row(t, first), w, false, 1, G.row(t - 1, first));
-    }
+  const int64_t hidden = H_.size(2);
+  Steps<T> H(H_), G(G_), dA(dA_);
+  backward_chain<T>(dH_, weight_hh, hidden, G_, dA_, [&](int64_t t, int64_t b, const T* dh,
+                                                         T* g_prev) {
+    rnn_backward_row<T>(hidden, G.row(t, b), H.row(t, b), dh, dA.row(t, b), g_prev);
   });
 }
 
@@ -275,20 +291,12 @@ ROW void gru_backward_row(int64_t hidden, const T* __restrict__ g, const T* __re
 template <typename T>
 void gru_backward_loop(const Tensor& dH_, const Tensor& gates_, const Tensor& h0, const Tensor& H_,
                        const Tensor& weight_hh, Tensor& G_, Tensor& dGI_, Tensor& dGH_) {
-  const int64_t steps = H_.size(0), batch = H_.size(1), hidden = H_.size(2);
-  G_[steps - 1].copy_(dH_[steps - 1]);
-  const Tensor scratch = at::empty_like(h0);                        // G at step -1: unused
-  Steps<T> dH(dH_), gates(gates_), H(H_, h0), G(G_, scratch), dGI(dGI_), dGH(dGH_);
-  const T* w = weight_hh.const_data_ptr<T>();
-  per_block_of_sequences(batch, [&](int64_t first, int64_t count) {
-    for (int64_t t = steps - 1; t >= 0; --t) {
-      for (int64_t b = first; b < first + count; ++b)
-        gru_backward_row<T>(hidden, G.row(t, b), gates.row(t, b), H.row(t - 1, b),
-                            dH.row(t > 0 ? t - 1 : 0, b), dGI.row(t, b), dGH.row(t, b),
-                            G.row(t - 1, b));
-      if (t > 0)
-        matmul<T>(count, hidden, 3 * hidden, dGH.row(t, first), w, false, 1, G.row(t - 1, first));
-    }
+  const int64_t hidden = H_.size(2);
+  Steps<T> gates(gates_), H(H_, h0), G(G_), dGI(dGI_), dGH(dGH_);
+  backward_chain<T>(dH_, weight_hh, 3 * hidden, G_, dGH_, [&](int64_t t, int64_t b,
+                                                             const T* dh, T* g_prev) {
+    gru_backward_row<T>(hidden, G.row(t, b), gates.row(t, b), H.row(t - 1, b), dh,
+                        dGI.row(t, b), dGH.row(t, b), g_prev);
   });
 }
 
@@ -377,25 +385,16 @@ template <typename T>
 void lstm_backward_loop(const Tensor& dH_, const Tensor& dc_last, const Tensor& gates_,
                         const Tensor& C_, const Tensor& c0, const Tensor& weight_hh, Tensor& G_,
                         Tensor& D_, Tensor& dA_) {
-  const int64_t steps = C_.size(0), batch = C_.size(1), hidden = C_.size(2);
-  G_[steps - 1].copy_(dH_[steps - 1]);
-  const Tensor scratch = at::empty_like(c0);                        // G at step -1: unused
+  const int64_t steps = C_.size(0), hidden = C_.size(2);
   const std::vector<T> ones(hidden, T(1));                         // "f_T": no step T + 1
-  Steps<T> dH(dH_), gates(gates_), C(C_, c0), G(G_, scratch), D(D_), dA(dA_);
-  Steps<T> dc(dc_last.unsqueeze(0));
-  const T* w = weight_hh.const_data_ptr<T>();
-  per_block_of_sequences(batch, [&](int64_t first, int64_t count) {
-    for (int64_t t = steps - 1; t >= 0; --t) {
-      const bool last = t == steps - 1;
-      for (int64_t b = first; b < first + count; ++b)
-        lstm_backward_row<T>(hidden, G.row(t, b), gates.row(t, b), C.row(t, b), C.row(t - 1, b),
-                             last ? dc.row(0, b) : D.row(t + 1, b),
-                             last ? ones.data() : gates.row(t + 1, b) + hidden,
-                             dH.row(t > 0 ? t - 1 : 0, b), D.row(t, b), dA.row(t, b),
-                             G.row(t - 1, b));
-      if (t > 0)
-        matmul<T>(count, hidden, 4 * hidden, dA.row(t, first), w, false, 1, G.row(t - 1, first));
-    }
+  Steps<T> gates(gates_), C(C_, c0), G(G_), D(D_), dA(dA_), dc(dc_last.unsqueeze(0));
+  backward_chain<T>(dH_, weight_hh, 4 * hidden, G_, dA_, [&](int64_t t, int64_t b,
+                                                            const T* dh, T* g_prev) {
+    const bool last = t == steps - 1;
+    lstm_backward_row<T>(hidden, G.row(t, b), gates.row(t, b), C.row(t, b), C.row(t - 1, b),
+                         last ? dc.row(0, b) : D.row(t + 1, b),
+                         last ? ones.data() : gates.row(t + 1, b) + hidden, dh, D.row(t, b),
+                         dA.row(t, b), g_prev);
   });
 }
 

@@ -10,11 +10,14 @@ never answers), every cell ends with outputs and the notebook is graded.
 import ast
 import hashlib
 import hmac
+import io
 import os
+import re
 import secrets
 import shutil
 import sys
 import tempfile
+import tokenize
 
 from IPython.core.inputtransformer2 import TransformerManager
 from jupyter_client.asynchronous import AsyncKernelClient
@@ -25,6 +28,7 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, List, Type, Unicode
 
+from . import sandbox
 from .guard import DONE_EVENT, MARKER
 
 PRELOADABLE = ("numpy", "torch", "scipy", "sklearn")   # packages the guard protects when used
@@ -67,8 +71,27 @@ class SandboxedKernelManager(AsyncKernelManager):
     file_size_limit = Integer(64 * 1024**2, help="largest file the kernel may write, bytes").tag(config=True)
     protected = List(Unicode(), help="folders whose files the kernel may not open, besides "
                      "the submission's own (default: the course folder, the cwd)").tag(config=True)
+    os_sandbox = Bool(True, help="run the kernel in bubblewrap where it can run "
+                      "(see book.grading.sandbox)").tag(config=True)
     private_dir = Unicode("", help="set by GuardedExecute: key and channel of the guard")
     preload = List(Unicode(), help="set by GuardedExecute: modules imported before student code")
+
+    @property
+    def sandboxed(self):
+        return self.os_sandbox and sandbox.available()
+
+    def _hidden_folders(self):
+        return [os.path.realpath(p) for p in (self.protected or [os.getcwd()])]
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        if self.sandboxed:
+            readable = [sys.prefix, sys.base_prefix, book_dir()]
+            readable += [p for p in sys.path if "-packages" in p]     # site- and dist-packages
+            kernel_cmd = sandbox.command(kernel_cmd, kw.get("cwd") or os.getcwd(),
+                                         self.private_dir, self._hidden_folders(), readable)
+        return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    _launch_kernel = _async_launch_kernel
 
     async def _async_shutdown_kernel(self, now=False, restart=False):
         """Always kill: a polite shutdown_request can block forever on a wedged socket."""
@@ -77,21 +100,51 @@ class SandboxedKernelManager(AsyncKernelManager):
     shutdown_kernel = _async_shutdown_kernel
 
     async def _async_pre_start_kernel(self, **kw):
+        if self.sandboxed:
+            # the kernel has no network: its sockets are files in its own private folder
+            self.transport = "ipc"
+            self.connection_file = os.path.join(self.private_dir, "kernel.json")
+            self.ip = os.path.join(self.private_dir, "kernel-ipc")
         cmd, kw = await super()._async_pre_start_kernel(**kw)
+        if self.sandboxed:              # bubblewrap does not pass signals on: interrupt by message
+            self.kernel_spec.interrupt_mode = "message"
         cmd = [sys.executable, "-m", "book.grading.kernel"] + cmd[cmd.index("-f"):]
         env = dict(kw.get("env") or os.environ)
         env.update({
             "COURSE_GRADER_MEMORY": str(self.memory_limit),
             "COURSE_GRADER_FILE_SIZE": str(self.file_size_limit),
             "COURSE_GRADER_PRIVATE": self.private_dir,
-            "COURSE_GRADER_PROTECTED": os.pathsep.join(
-                os.path.realpath(p) for p in (self.protected or [os.getcwd()])),
+            "COURSE_GRADER_PROTECTED": os.pathsep.join(self._hidden_folders()),
+            "BOOK_RNN_COMPILED": "0",
             "COURSE_GRADER_PRELOAD": " ".join(self.preload),
             "MALLOC_ARENA_MAX": "2",
             "OMP_NUM_THREADS": env.get("OMP_NUM_THREADS", "2"),
         })
         kw["env"] = env
         return cmd, kw
+
+
+TEST_FUNCTION = "_course_test"
+WRAP_OFFSET = 2          # lines the wrapper puts before a test's first line (marker, def)
+TIME_LIMIT = re.compile(r"\A\s*#\s*time limit:\s*(\d+)\s*s\b", re.IGNORECASE)
+
+
+def _indent(source):
+    """Indent code by four spaces, leaving the inside of multi-line strings untouched."""
+    inside = set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.STRING and token.end[0] > token.start[0]:
+                inside.update(range(token.start[0] + 1, token.end[0] + 1))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass
+    return "\n".join(line if number in inside or not line.strip() else "    " + line
+                     for number, line in enumerate(source.split("\n"), start=1))
+
+
+def book_dir():
+    import book
+    return os.path.dirname(os.path.abspath(book.__file__))
 
 
 def _is_test(cell):
@@ -110,9 +163,11 @@ class GuardedExecute(Execute):
     stuck_kernel_grace = Integer(10, help="seconds a timed-out cell gets to answer an interrupt").tag(config=True)
     extra_arguments = List(["--HistoryManager.hist_file=:memory:"]).tag(config=True)
     raise_on_iopub_timeout = Bool(False).tag(config=True)   # a busy kernel is handled below
+    max_timeout = Integer(600, help="the most seconds a test cell's own time limit may ask for").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         self.kernel_manager_class = SandboxedKernelManager
+        self.timeout_func = self._cell_timeout
         private = tempfile.mkdtemp(prefix="course-grader-")
         key = secrets.token_bytes(32)
         with open(os.path.join(private, "key"), "wb") as handle:
@@ -147,16 +202,40 @@ class GuardedExecute(Execute):
 
     @staticmethod
     def _wrap(source):
-        """The test cell as the kernel will run it, and (nonce, digest) to expect."""
+        """The test cell as the kernel will run it, and (nonce, digest) to expect.
+
+        The test's body runs inside a function, so that nothing it computes (inputs, expected
+        values, reference models) lands in the notebook's globals where a student's function
+        could read it; the guard refuses frames to student code while the test runs.
+        """
         nonce = secrets.token_hex(16)
         try:
-            n_nodes = len(ast.parse(TransformerManager().transform_cell(source)).body) + 1
-        except SyntaxError:
-            n_nodes = 1
-        wrapped = (f"{MARKER}{nonce} {n_nodes}\n{source.rstrip()}\n"
-                   f"__import__('sys').audit({DONE_EVENT!r}, {nonce!r})\n")
+            body = TransformerManager().transform_cell(source).rstrip() or "pass"
+            ast.parse(body)
+            wrapped = (f"{MARKER}{nonce} 3\ndef {TEST_FUNCTION}():\n{_indent(body)}\n"
+                       f"{TEST_FUNCTION}()\n")
+        except SyntaxError:                 # run as it is: it fails with the SyntaxError
+            wrapped = f"{MARKER}{nonce} 1\n{source.rstrip()}\n"
+        wrapped += f"__import__('sys').audit({DONE_EVENT!r}, {nonce!r})\n"
         transformed = TransformerManager().transform_cell(wrapped)
         return wrapped, (nonce, hashlib.sha256(transformed.strip().encode()).hexdigest())
+
+    def _cell_timeout(self, cell):
+        """Seconds for this cell: a test cell's own "# time limit: N s" line, else the default."""
+        limit = self.timeout
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade") and \
+                not cell.metadata.nbgrader.get("solution"):
+            found = TIME_LIMIT.search(cell.source)
+            if found:
+                limit = min(int(found.group(1)), self.max_timeout)
+        return limit
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        self.error_on_timeout = {
+            "ename": "TimeoutError",
+            "evalue": f"stopped after {timeout} s (the time limit for this cell)",
+            "traceback": [f"TimeoutError: stopped after {timeout} s (the time limit for this cell)"]}
+        return await super()._async_handle_timeout(timeout, cell)
 
     @staticmethod
     def _authentic(lines, key):
@@ -209,7 +288,10 @@ class GuardedExecute(Execute):
             cell.outputs.append(_error("KernelError", f"the kernel stopped answering properly "
                                        f"while running this cell ({type(error).__name__})"))
             self._shutdown()
-        self._stuck = any(out.get("ename") == "CellTimeoutError" for out in cell.get("outputs", []))
+        self._stuck = any(out.get("ename") == "TimeoutError" and "time limit" in out.get("evalue", "")
+                          for out in cell.get("outputs", []))
+        if self._stuck:        # the interrupt's KeyboardInterrupt says less than the limit does
+            cell.outputs = [o for o in cell.outputs if o.get("ename") != "KeyboardInterrupt"]
         self._limit_output(cell)
         return cell, resources
 

@@ -26,6 +26,13 @@ import types
 
 MARKER = "# course-grader: "
 DONE_EVENT = "course.grader.done"
+SHIELD_EVENT = "course.grader.call"
+# functions that the notebook's own code may not call, replaced by a stub that asks the audit
+# hook (the real function is kept by the guard only, so no closure or attribute leads to it):
+# a signal handler receives the interrupted frame, with no audit event to refuse it, and a
+# fresh copy of a builtin module would bring an unguarded signal()
+SHIELDED = {("_signal", "signal"): "setting signal handlers",
+            ("_imp", "create_builtin"): "loading a second copy of a built-in module"}
 
 # audit events refused outright once grading starts
 FORBIDDEN = {
@@ -50,12 +57,35 @@ FORBIDDEN = {
     "socket.bind": "opening network connections",
     "sys._current_frames": "inspecting other threads",
 }
+# audit events that change the file system: positions of (written, read) path arguments. The
+# written ones must lie in the submission's folder or the temp dir; the read ones outside the
+# course folder. ("entry" events change a directory entry: a link is judged by where it is.)
+CHANGES = {
+    "os.remove": ((0,), ()), "os.rmdir": ((0,), ()), "os.rename": ((0, 1), ()),
+    "os.mkdir": ((0,), ()), "os.symlink": ((1,), ()), "os.link": ((1,), (0,)),
+    "os.truncate": ((0,), ()), "os.chmod": ((0,), ()), "os.chown": ((0,), ()),
+    "os.utime": ((0,), ()), "os.chflags": ((0,), ()), "os.lchflags": ((0,), ()),
+    "os.setxattr": ((0,), ()), "os.removexattr": ((0,), ()),
+    "shutil.rmtree": ((0,), ()), "shutil.move": ((0, 1), ()), "shutil.chown": ((0,), ()),
+    "shutil.copyfile": ((1,), (0,)), "shutil.copymode": ((1,), (0,)),
+    "shutil.copystat": ((1,), (0,)), "shutil.copytree": ((1,), (0,)),
+    "shutil.make_archive": ((0,), (2,)), "shutil.unpack_archive": ((1,), (0,)),
+}
+ENTRY_EVENTS = {"os.remove", "os.rmdir", "os.rename", "os.mkdir", "os.symlink", "os.link",
+                "shutil.rmtree", "shutil.move"}
+# audit events that list or read a folder: position of the folder argument
+LISTINGS = {"os.listdir": 0, "os.scandir": 0, "os.walk": 0, "os.fwalk": 0, "glob.glob": 0,
+            "glob.glob/2": 0, "os.listxattr": 0, "os.getxattr": 0, "os.chdir": 0}
+# audit events that hand out a frame (and with it every variable up the stack): refused to
+# the notebook's own code while a test runs
+FRAME_EVENTS = {"sys._getframe", "sys._getframemodulename"}
+FRAME_ATTRIBUTES = {"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back"}
 RAW_MEMORY_SYMBOLS = {"memcpy", "memmove", "memset", "mprotect", "mmap", "ptrace",
                       "process_vm_writev", "PyObject_SetAttr", "PyDict_SetItem", "Py_DecRef",
                       "open", "open64", "openat", "fopen", "fopen64", "creat", "system",
                       "execv", "execve", "execvp", "fork", "vfork", "posix_spawn", "kill"}
 # packages whose functions the tests rely on: restored before, compared after every test
-PROTECTED = ("builtins", "sys", "numpy", "torch", "scipy", "sklearn", "math", "cmath",
+PROTECTED = ("builtins", "sys", "_signal", "signal", "_imp", "gc", "numpy", "torch", "scipy", "sklearn", "math", "cmath",
              "random", "operator", "functools", "itertools", "hashlib", "traitlets",
              "IPython", "ipykernel", "book", "ast", "types", "inspect", "posixpath",
              "os", "io", "json", "warnings", "contextlib", "collections", "copy")
@@ -71,6 +101,15 @@ TRACKED_KINDS = (types.FunctionType, types.BuiltinFunctionType, types.ModuleType
 
 class Refused(PermissionError):
     pass
+
+
+def _stub(key):
+    def shielded(*args, **kwargs):
+        box = []
+        sys.audit(SHIELD_EVENT, key, args, kwargs, box)
+        return box[0]
+    shielded.__name__ = key.rsplit(".", 1)[1]
+    return shielded
 
 
 def _module_snapshot():
@@ -130,7 +169,25 @@ class Guard:
 
     # ---------------------------------------------------------------- the hook
     def install(self):
+        import gc
+        self._gc_callbacks = list(gc.callbacks)
+        self._shielded = {}
+        for (module_name, name), what in SHIELDED.items():
+            module = sys.modules.get(module_name) or __import__(module_name)
+            key = f"{module_name}.{name}"
+            self._shielded[key] = (getattr(module, name), what)
+            setattr(module, name, _stub(key))
         sys.addaudithook(self.hook)
+
+    def _call_shielded(self, args):
+        key, call_args, call_kwargs, box = args
+        real, what = self._shielded[key]
+        refuse = self._notebook_running(any_cell=True)
+        if key == "_imp.create_builtin":      # importing a new built-in module stays possible
+            refuse = refuse and getattr(call_args[0], "name", None) in sys.modules
+        if refuse:
+            raise Refused(f"the course grader does not allow {what}")
+        box.append(real(*call_args, **call_kwargs))
 
     def hook(self, event, args):
         if self._busy:
@@ -141,6 +198,8 @@ class Guard:
             self._check_open((args[0], "r+", os.O_RDWR))
         elif event == "compile":
             self._on_compile(args)
+        elif event == SHIELD_EVENT and len(args) == 4 and args[0] in self._shielded:
+            self._call_shielded(args)
         elif event == DONE_EVENT:
             self._busy = True
             try:
@@ -160,6 +219,68 @@ class Guard:
             raise Refused("the course grader does not allow raw memory access through ctypes")
         elif event == "code.__new__" and self._check is not None:
             self._check["tampered"] = "code objects were built while a test ran"
+        elif event in CHANGES:
+            self._check_change(event, args)
+        elif event in LISTINGS and len(args) > LISTINGS[event]:
+            self._check_read(args[LISTINGS[event]], "listing")
+        elif event in FRAME_EVENTS or (event == "object.__getattr__" and len(args) > 1
+                                       and args[1] in FRAME_ATTRIBUTES):
+            if self._check is not None and self._notebook_running():
+                raise Refused("the course grader does not allow a notebook's code to inspect "
+                              f"frames while a test runs ({event} {args[1:2]})")
+        elif event == "_thread.start_new_thread" and self._notebook_running(any_cell=True):
+            raise Refused("the course grader does not allow starting threads")
+        elif event == "ctypes.dlsym" and len(args) > 1 and str(args[1]).startswith(("Py", "_Py")):
+            raise Refused("the course grader does not allow calling the interpreter through ctypes")
+
+    def _resolve(self, path, entry=False):
+        """Absolute path with symlinks resolved (for entry events, all but the last part)."""
+        self._busy = True
+        try:
+            path = os.fsdecode(path) if isinstance(path, bytes) else self._fspath(path)
+            if entry:
+                parent, name = os.path.split(os.path.abspath(path))
+                return os.path.join(self._realpath(parent), name) + "/"
+            return self._realpath(path) + "/"
+        finally:
+            self._busy = False
+
+    def _check_read(self, path, what="reading"):
+        if isinstance(path, int) or path is None:
+            return
+        full = self._resolve(path)
+        if full.startswith(self._private) or (full.startswith(self._root)
+                                               and not full.startswith(self._allowed)):
+            raise Refused(f"the course grader does not allow {what} course files ({path!r})")
+
+    def _check_change(self, event, args):
+        written, read = CHANGES[event]
+        for i in read:
+            if i < len(args):
+                self._check_read(args[i])
+        for i in written:
+            if i >= len(args) or isinstance(args[i], int) or args[i] is None:
+                continue
+            full = self._resolve(args[i], entry=event in ENTRY_EVENTS)
+            if full.startswith(self._private) or not full.startswith(self._writable):
+                raise Refused(f"the course grader only allows changing files inside the "
+                              f"submission's folder and the temp dir, not {args[i]!r} ({event})")
+
+    def _notebook_running(self, any_cell=False):
+        """Is code from the notebook's cells on this thread's stack (other than the test being
+        watched, unless any_cell)?"""
+        test = None if any_cell or self._check is None else self._check["filename"]
+        self._busy = True
+        try:
+            frame = self._getframe(2)
+            while frame is not None:
+                name = frame.f_code.co_filename
+                if name.startswith(self._cell_prefix) and name != test:
+                    return True
+                frame = frame.f_back
+            return False
+        finally:
+            self._busy = False
 
     def _check_open(self, args):
         path, mode, flags = args[0], args[1], args[2]
@@ -246,6 +367,8 @@ class Guard:
         shell.input_transformers_post[:] = self._transformers[1]
         shell.ast_transformers[:] = self._transformers[2]
         shell.custom_exceptions = ()
+        import gc
+        gc.callbacks[:] = self._gc_callbacks
         for event_name, callbacks in self._events.items():
             shell.events.callbacks[event_name] = list(callbacks)
 
@@ -267,6 +390,9 @@ class Guard:
                 return f"the IPython shell's {name} was changed"
         if list(self._shell.ast_transformers) != self._transformers[2]:
             return "an AST transformer was installed"
+        import gc
+        if gc.callbacks != self._gc_callbacks:
+            return "a garbage-collector callback was installed"
         for ident, frame in sys._current_frames().items():
             if ident == _thread.get_ident():
                 continue                        # this thread is running the test itself

@@ -41,3 +41,6 @@ c.OverwriteCells.add_missing_cells = True
 
 # Feedback: never show hidden tests, in the source or in a traceback.
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+# Feedback pages work offline (students open them from disk): math as MathML, no MathJax or
+# other script from a CDN. See book/grading/offline.py.
+c.GenerateFeedback.exporter_class = "book.grading.offline.OfflineHTMLExporter"

@@ -94,7 +94,7 @@ def partial(nb):
 # student id: (which notebook to start from, edit, expected score, text the feedback must show)
 BAD = {
     "partial": ("exercise", partial, 7.0, "AssertionError"),
-    "loop": ("solution", append("while True:\n    pass", where=1), FULL_MARKS, "CellTimeoutError"),
+    "loop": ("solution", append("while True:\n    pass", where=1), FULL_MARKS, "stopped after"),
     "stubborn-loop": ("solution", append(
         "import time\nwhile True:\n    try:\n        time.sleep(0.1)\n"
         "    except BaseException:\n        pass", where=1), 3.0, "ignored the interrupt"),
@@ -262,6 +262,122 @@ except (PermissionError, AttributeError, OSError) as error:
     print("refused:", error)
 '''),
 }
+
+
+# Destructive submissions: every way to change or read what is not the student's own. Each
+# attempt prints "blocked: <why>" or "DONE: <what>"; the grade must be 0 (wrong answers) and
+# every other file and grade unchanged. Paths are relative to the kernel's folder,
+# autograded/<student>/pca/ in the course folder.
+ATTEMPTS = """
+import os, shutil, pathlib, socket, subprocess
+def attempt(what, action):
+    try:
+        action()
+        print("DONE:", what)
+    except BaseException as error:
+        print("blocked:", what, "-", type(error).__name__, str(error)[:150])
+"""
+COURSE = "../../.."
+DESTRUCTIVE = {
+    "remove-gradebook": f"""
+attempt("os.remove gradebook", lambda: os.remove("{COURSE}/gradebook.db"))
+attempt("os.unlink gradebook", lambda: os.unlink("{COURSE}/gradebook.db"))
+attempt("Path.unlink other student", lambda: pathlib.Path("../../honest/pca/pca.ipynb").unlink())
+attempt("os.remove submitted", lambda: os.remove("{COURSE}/submitted/honest/pca/pca.ipynb"))
+""",
+    "rename-gradebook": f"""
+attempt("os.rename gradebook", lambda: os.rename("{COURSE}/gradebook.db", "mine.db"))
+attempt("os.replace gradebook", lambda: os.replace("{COURSE}/gradebook.db", "{COURSE}/old.db"))
+attempt("shutil.move submitted", lambda: shutil.move("{COURSE}/submitted/honest", "stolen"))
+attempt("os.rename autograded", lambda: os.rename("../../honest", "../../gone"))
+""",
+    "truncate-and-chmod": f"""
+attempt("os.truncate gradebook", lambda: os.truncate("{COURSE}/gradebook.db", 0))
+attempt("open w gradebook", lambda: open("{COURSE}/gradebook.db", "w").close())
+attempt("os.chmod gradebook", lambda: os.chmod("{COURSE}/gradebook.db", 0))
+attempt("os.utime other", lambda: os.utime("../../honest/pca/pca.ipynb", (0, 0)))
+attempt("os.mkdir in course", lambda: os.mkdir("{COURSE}/submitted/mallory"))
+""",
+    "remove-trees": f"""
+attempt("shutil.rmtree solutions", lambda: shutil.rmtree("{COURSE}/solutions"))
+attempt("shutil.rmtree autograded", lambda: shutil.rmtree("../../honest"))
+attempt("os.rmdir feedback", lambda: os.rmdir("{COURSE}/feedback"))
+attempt("listdir course", lambda: print(os.listdir("{COURSE}")))
+attempt("listdir submitted", lambda: print(os.listdir("{COURSE}/submitted")))
+""",
+    "links-to-solutions": f"""
+attempt("symlink then read", lambda: (os.symlink("{COURSE}/solutions/pca/pca.ipynb", "s.ipynb"),
+                                      print(open("s.ipynb").read()[:80])))
+attempt("hard link then read", lambda: (os.link("{COURSE}/solutions/pca/pca.ipynb", "h.ipynb"),
+                                        print(open("h.ipynb").read()[:80])))
+attempt("copy solution", lambda: shutil.copy("{COURSE}/solutions/pca/pca.ipynb", "c.ipynb"))
+attempt("read release", lambda: print(open("{COURSE}/exercises/pca/pca.ipynb").read()[:80]))
+""",
+    "processes-and-sockets": f"""
+attempt("subprocess rm", lambda: subprocess.run(["rm", "-f", "{COURSE}/gradebook.db"]))
+attempt("os.system", lambda: os.system("rm -f {COURSE}/gradebook.db"))
+attempt("os.kill grader", lambda: os.kill(os.getppid(), 9))
+attempt("tcp socket", lambda: socket.create_connection(("127.0.0.1", 22), timeout=1))
+attempt("unix socket", lambda: socket.socket(socket.AF_UNIX).connect("/run/postgresql/.s.PGSQL.5432"))
+attempt("fork", lambda: os.fork() or None)
+""",
+}
+DESTRUCTIVE = {f"destroy-{name}": ATTEMPTS + code for name, code in DESTRUCTIVE.items()}
+
+# Prying submissions: functions that try to read, while a test runs, what the test computed.
+# Each route prints what it saw; a route that works would show the test's variables.
+PRYING = WRONG_ANSWERS + """
+import sys, inspect, gc, threading, signal
+def pry():
+    seen = {}
+    test_names = {"rng", "n", "d", "k", "C", "X", "reference", "components", "variances", "vt"}
+    seen["globals"] = sorted(test_names & set(globals()))
+    routes = {
+        "sys._getframe": lambda: sys._getframe(1).f_locals,
+        "inspect.stack": lambda: inspect.stack()[1].frame.f_locals,
+        "inspect.currentframe": lambda: inspect.currentframe().f_back.f_locals,
+        "traceback": lambda: _tb_locals(),
+        "generator frame": lambda: (lambda g: g.gi_frame.f_back)((i for i in [1])),
+        "gc.get_referrers": lambda: gc.get_referrers(sys._getframe),
+        "thread": lambda: threading.Thread(target=print).start(),
+        "signal handler": lambda: signal.signal(signal.SIGALRM, lambda s, f: print(f.f_locals)),
+        "fresh _signal": lambda: __import__("_imp").create_builtin(
+            __import__("importlib").machinery.ModuleSpec("_signal", None)),
+        "ctypes frame": lambda: __import__("ctypes").pythonapi.PyEval_GetFrame,
+    }
+    for name, route in routes.items():
+        try:
+            found = route()
+            seen[name] = sorted(test_names & set(found)) if isinstance(found, dict) else "DONE"
+        except BaseException as error:
+            seen[name] = "blocked " + type(error).__name__
+    print("pried:", seen)
+def _tb_locals():
+    try:
+        raise RuntimeError
+    except RuntimeError as error:
+        return error.__traceback__.tb_frame.f_back.f_locals
+_covariance = covariance
+def covariance(X):
+    pry()
+    return _covariance(X)
+"""
+# Hard-coding the visible tests' answers passes the visible tests and nothing else.
+HARDCODED_VISIBLE = """
+import numpy as np
+def covariance(X):
+    return np.array([[4.0, 3.0], [3.0, 3.0]])
+def principal_components(X, n_components):
+    return np.eye(3)[:n_components], np.arange(n_components, 0, -1.0)
+def project(X, components):
+    return np.array([[1.0], [-1.0], [3.0], [-3.0]])
+def explained_variance_ratio(X, n_components):
+    return np.ones(n_components)
+"""
+
+DISHONEST.update({"pry-references": answer_with(PRYING),
+                  "hardcoded-visible": answer_with(HARDCODED_VISIBLE),
+                  **{name: answer_with(WRONG_ANSWERS + code) for name, code in DESTRUCTIVE.items()}})
 
 
 def build(nb_solution, nb_exercise, variant):

@@ -75,10 +75,19 @@ def graded(course):
     honest_file = (course / "autograded" / "honest" / "pca" / "pca.ipynb").read_bytes()
     for student, variant in {**submissions.BAD, **submissions.DISHONEST}.items():
         submit(course, student, "pca", submissions.build(solution, exercise, variant))
+    # the whole class at once, with the course's parallel grader (the README's command)
+    log = grade_class(course)
     for assignment in ASSIGNMENTS:
-        nbgrader(course, "autograde", assignment)
         nbgrader(course, "generate_feedback", assignment)
-    return {"honest_alone": honest_alone, "honest_file": honest_file}
+    return {"honest_alone": honest_alone, "honest_file": honest_file, "log": log}
+
+
+def grade_class(course, *args):
+    result = subprocess.run([sys.executable, "-m", "book.grading.parallel", *args, "--",
+                             f"--GuardedExecute.timeout={TIMEOUT}"], cwd=course,
+                            capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout
 
 
 def test_generate_assignment_reproduces_committed_exercises(course):
@@ -152,3 +161,115 @@ def test_others_are_unaffected_and_the_gradebook_is_intact(course, graded):
     assert set(scores(course, "pca")) == expected
     submitted = json.loads((course / "submitted" / "honest" / "pca" / "pca.ipynb").read_text())
     assert submitted["cells"], "a dishonest notebook overwrote another student's submission"
+
+
+def outputs_text(nb):
+    return "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                     for o in c.get("outputs", []) if o.get("output_type") == "stream")
+
+
+def assert_nothing_done(course, student):
+    """Every destructive attempt of this student was stopped, with a message saying why."""
+    text = outputs_text(read_nb(course / "autograded" / student / "pca" / "pca.ipynb"))
+    attempts = submissions.DISHONEST[student]  # noqa: F841 - the notebook's code, for the message
+    assert "blocked:" in text, text[:2000]
+    assert "DONE:" not in text, [line for line in text.splitlines() if "DONE:" in line]
+
+
+@pytest.mark.parametrize("student", sorted(s for s in submissions.DISHONEST if s.startswith("destroy")))
+def test_destructive_attempts_are_stopped(course, graded, student):
+    assert scores(course, "pca")[student] == 0
+    assert_nothing_done(course, student)
+
+
+def test_no_route_reaches_a_tests_values(course, graded):
+    """A student's function, called by a test, sees none of the test's variables."""
+    text = outputs_text(read_nb(course / "autograded" / "pry-references" / "pca" / "pca.ipynb"))
+    pried = [line for line in text.splitlines() if line.startswith("pried:")]
+    assert len(pried) >= 4, text[:2000]              # covariance is called by both tests
+    for line in pried:
+        seen = eval(line.split(":", 1)[1])            # noqa: S307 - our own test's output
+        assert seen.pop("globals") == [], line
+        assert all(str(v).startswith("blocked") for v in seen.values()), line
+
+
+def test_hard_coded_visible_answers_earn_nothing(course, graded):
+    assert scores(course, "pca")["hardcoded-visible"] == 0
+    html = (course / "feedback" / "hardcoded-visible" / "pca" / "pca.html").read_text()
+    # each test's visible part passed, its hidden part failed
+    assert html.count("raised by a hidden test") == len(submissions.TESTS)
+    assert "of the visible test" not in html
+
+
+def test_the_class_run_reports_progress_and_isolation(graded):
+    log = graded["log"]
+    assert "isolation: operating-system sandbox (bubblewrap)" in log, log[:500]
+    total = int(log.split("grading ", 1)[1].split()[0])
+    assert f"[{total}/{total}]" in log and f"graded {total}/{total} submissions" in log
+
+
+def test_feedback_names_a_failing_visible_line(course, graded):
+    html = (course / "feedback" / "partial" / "pca" / "pca.html").read_text()
+    assert "raised at line 6 of the visible test" in html
+    html = (course / "feedback" / "edited-test" / "pca" / "pca.html").read_text()
+    assert "raised at line 3 of the visible test: C = covariance(X)" in html
+    html = (course / "feedback" / "loop" / "pca" / "pca.html").read_text()
+    assert f"stopped after {TIMEOUT} s (the time limit for this cell)" in html
+    assert "KeyboardInterrupt" not in html
+
+
+def test_a_test_cell_states_its_own_time_limit():
+    from book.grading.execute import GuardedExecute
+    grader = GuardedExecute(timeout=60, max_timeout=600)
+    test = nbformat.v4.new_code_cell("# time limit: 150 s\nassert train()",
+                                     metadata={"nbgrader": {"grade": True, "solution": False}})
+    answer = nbformat.v4.new_code_cell("# time limit: 9000 s\ntrain()",
+                                       metadata={"nbgrader": {"grade": False, "solution": True}})
+    greedy = nbformat.v4.new_code_cell("# time limit: 9000 s\nassert 1",
+                                       metadata={"nbgrader": {"grade": True, "solution": False}})
+    assert [grader._cell_timeout(c) for c in (test, answer, greedy)] == [150, 60, 600]
+
+
+@pytest.fixture(scope="session")
+def guard_only(tmp_path_factory):
+    """The same destructive class graded where bubblewrap is not used: the guard alone."""
+    course = tmp_path_factory.mktemp("guard-only")
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "solutions" / "pca", course / "solutions" / "pca")
+    solution = read_nb(course / "solutions" / "pca" / "pca.ipynb")
+    nbgrader(course, "generate_assignment", "pca", "--force")
+    exercise = read_nb(course / "exercises" / "pca" / "pca.ipynb")
+    submit(course, "honest", "pca", solution)
+    nbgrader(course, "autograde", "pca", "--student", "honest")
+    before = {p: p.read_bytes() for p in course.rglob("*") if p.is_file() and "honest" in p.parts}
+    students = [s for s in submissions.DISHONEST if s.startswith(("destroy", "pry"))]
+    for student in students:
+        submit(course, student, "pca", submissions.build(solution, exercise,
+                                                         submissions.DISHONEST[student]))
+    log = grade_class(course, "pca", *[f"--student={s}" for s in students],
+                      "--SandboxedKernelManager.os_sandbox=False")
+    return course, before, students, log
+
+
+def test_guard_alone_stops_the_same_attempts(guard_only):
+    course, before, students, log = guard_only
+    assert "isolation: in-kernel guard only" in log
+    for student in students:
+        assert scores(course, "pca")[student] == 0
+        if student.startswith("destroy"):
+            assert_nothing_done(course, student)
+    assert scores(course, "pca")["honest"] == submissions.FULL_MARKS
+    assert {p: p.read_bytes() for p in before} == before
+    with sqlite3.connect(course / "gradebook.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert (course / "solutions" / "pca" / "pca.ipynb").exists()
+
+
+def test_everyone_elses_files_are_byte_for_byte_unchanged(course, graded):
+    honest = course / "submitted" / "honest" / "pca" / "pca.ipynb"
+    solution = read_nb(course / "solutions" / "pca" / "pca.ipynb")
+    assert read_nb(honest) == solution
+    assert (course / "solutions" / "pca" / "pca.ipynb").read_bytes() == \
+        (ROOT / "solutions" / "pca" / "pca.ipynb").read_bytes()
+    assert (course / "gradebook.db").stat().st_size > 0
+    assert not (course / "old.db").exists() and not (course / "submitted" / "mallory").exists()

@@ -51,6 +51,7 @@ _RANGES = [("A", 26, 0), ("a", 26, 1), ("0", 10, 2), ("Α", 25, 3), ("α", 25, 4
 _STYLE = ('math [mathvariant="bold"], math [mathvariant="bold-italic"] {font-weight: bold}\n'
           'code.tex-math {color: #a00}\n')
 _REMOTE = re.compile(r"^\s*(https?:)?//", re.I)
+_REMOTE_IMPORT = re.compile(r"\bimport\b[^;]*?[\"'](https?:)?//", re.I)   # import x from "https://..."
 
 
 def _styled(text, variant):
@@ -123,7 +124,7 @@ class MathMLRenderer(IPythonRenderer):
         return self._math(tex, True, tex)
 
 
-_DELIMITED = re.compile(r"^\s*(?:\$\$(?P<a>.+)\$\$|\$(?P<b>.+)\$|\\\[(?P<c>.+)\\\]|\\\((?P<d>.+)\\\)"
+_DELIMITED = re.compile(r"^\s*(?:\$\$(?P<a>[^$]+)\$\$|\$(?P<b>[^$]+)\$|\\\[(?P<c>.+)\\\]|\\\((?P<d>.+)\\\)"
                         r"|(?P<e>\\begin\{(?P<env>[a-z]+\*?)\}.*\\end\{(?P=env)\}))\s*$", re.S)
 
 
@@ -164,8 +165,9 @@ class OfflineHTMLExporter(HTMLExporter):
 
     def _offline(self, page):
         soup = BeautifulSoup(page, features="html.parser")
-        for script in soup.find_all("script"):
-            if script.get("type") == "text/x-mathjax-config" or _REMOTE.match(script.get("src", "")):
+        for script in soup.find_all("script"):   # MathJax; in other templates require.js,
+            if (script.get("type") == "text/x-mathjax-config"   # jQuery and mermaid too
+                    or _REMOTE.match(script.get("src", "")) or _REMOTE_IMPORT.search(script.text)):
                 script.decompose()
         for link in soup.find_all("link", href=_REMOTE):
             link.decompose()

@@ -30,6 +30,9 @@ from .sandbox import isolation
 
 def _app(extra):
     """nbgrader's configuration, loaded as the nbgrader command loads it."""
+    scripts = os.path.dirname(sys.executable)      # nbgrader runs its helper (alembic) by name
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
     from nbgrader.apps.api import NbGraderAPI
     from nbgrader.apps.baseapp import NbGrader
 
@@ -103,12 +106,15 @@ class Pool:
         self.n, self.extra = jobs, list(extra)
         self.env = dict(os.environ, OMP_NUM_THREADS=str(threads_per_kernel),
                         MKL_NUM_THREADS=str(threads_per_kernel))
+        self.processes = []                      # the live workers (a test kills one)
 
     def _start(self):
-        return subprocess.Popen([sys.executable, "-m", "book.grading.parallel", "--worker",
+        process = subprocess.Popen([sys.executable, "-m", "book.grading.parallel", "--worker",
                                  "--", *self.extra], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                 text=True, env=self.env, bufsize=1)
+        self.processes.append(process)
+        return process
 
     def run(self, jobs, report):
         todo = queue.Queue()

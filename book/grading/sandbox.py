@@ -48,7 +48,7 @@ def _inside(path, folder):
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-def command(cmd, workdir, private, hidden, readable):
+def command(cmd, workdir, private, hidden, readable, tmp_size=512 * 1024**2):
     """``cmd`` wrapped in bubblewrap.
 
     workdir: the submission's folder (writable, the kernel's cwd); private: the grader's
@@ -64,17 +64,23 @@ def command(cmd, workdir, private, hidden, readable):
     args = [shutil.which(BWRAP), "--die-with-parent", "--new-session",
             "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534",
             "--cap-drop", "ALL",
-            "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-            "--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--tmpfs", "/dev/shm", "--tmpfs", "/run"]
+            "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/run"]
+    for folder in ("/tmp", "/var/tmp", "/dev/shm"):     # private, and bounded in size
+        args += ["--size", str(tmp_size), "--tmpfs", folder]
+    covered = []
     for folder in hidden:
-        if not any(_inside(folder, t) for t in ("/tmp", "/var/tmp", "/dev/shm", "/run")):
+        if not any(_inside(folder, h) for h in covered):
             args += ["--tmpfs", folder]
+            covered.append(folder)
     for path in sorted({real(p) for p in readable if p and os.path.exists(p)}, key=len):
         if any(_inside(h, path) for h in hidden):
             continue                     # never re-expose a hidden folder through a parent
         if any(_inside(path, h) for h in hidden + ["/tmp", "/var/tmp", "/run"]):
             args += ["--ro-bind", path, path]
-    args += ["--bind", private, private, "--bind", workdir, workdir, "--chdir", workdir,
+    args += ["--bind", private, private, "--bind", workdir, workdir]
+    for folder in covered:            # the empty stand-ins are read-only too (not recursive:
+        args += ["--remount-ro", folder]   # the folders bound inside keep their own mode)
+    args += ["--chdir", workdir,
              "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp",
              "--setenv", "IPYTHONDIR", "/tmp/.ipython", "--setenv", "MPLCONFIGDIR", "/tmp/.mpl",
              "--setenv", "JUPYTER_RUNTIME_DIR", private, "--setenv", "JUPYTER_DATA_DIR", "/tmp/.jupyter",

@@ -25,13 +25,18 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.Autograde.autograde_preprocessors = [GuardedExecute, IgnorePattern, ClearMetadataPreprocessor,
                                        LimitOutput, SaveAutoGrades, AssignLatePenalties,
                                        CheckCellMetadata]
-c.GuardedExecute.timeout = 30                  # seconds per cell; then interrupt, then restart
+# Seconds per cell (the limit the notebooks state); a test cell may ask for more on its first
+# line ("# time limit: 180 s", at most max_timeout); then interrupt, then restart.
+c.GuardedExecute.timeout = 60
+c.GuardedExecute.max_timeout = 600
 c.GuardedExecute.interrupt_on_timeout = True
 c.GuardedExecute.max_output_chars = 100_000
 c.SandboxedKernelManager.memory_limit = 2 * 1024**3
 c.SandboxedKernelManager.file_size_limit = 64 * 1024**2
-# The grading kernel may not open files of the course folder nor of this repository
-# (solutions, gradebook, other submissions), except its own submission and the book package.
+# The grading kernel runs in bubblewrap where it can (book/grading/sandbox.py): these folders
+# are replaced by empty read-only ones, except its own submission folder. Where bubblewrap
+# cannot run, the in-kernel guard refuses to open, list or change their files.
+# c.SandboxedKernelManager.os_sandbox = False  # to grade with the in-kernel guard alone
 c.SandboxedKernelManager.protected = [os.getcwd(), os.path.dirname(os.path.abspath(__file__))]
 c.LimitOutput.max_lines = 1000
 c.LimitOutput.max_traceback = 100

@@ -4,11 +4,12 @@ import pytest
 import torch
 from sklearn import cluster, decomposition, linear_model as sk_linear
 
-from book import classifiers, device, linear_model, metrics, tsne
-from book.cluster import KMeans
+from book import device
+from book.classical import classifiers, linear_model, metrics, tsne
+from book.classical.cluster import KMeans
 from book.data import T_CRITICAL, load_digits, magnetization, make_2d, sample_ising
-from book.kernel_pca import KernelPCA
-from book.pca import PCA
+from book.classical.kernel_pca import KernelPCA
+from book.classical.pca import PCA
 
 
 def test_pca_equals_scikit_learn():

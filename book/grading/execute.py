@@ -93,6 +93,21 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     _launch_kernel = _async_launch_kernel
 
+    async def _async_signal_kernel(self, signum):
+        """Signal the kernel itself: bubblewrap does not pass signals on to its child. (Not
+        an interrupt message: the notebook can wedge its own sockets, never its signals.)"""
+        process = getattr(self.provisioner, "process", None) if self.sandboxed else None
+        pid = process and sandbox.sandboxed_pid(process.pid)
+        if pid:
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass
+            return
+        await super()._async_signal_kernel(signum)
+
+    signal_kernel = _async_signal_kernel
+
     async def _async_shutdown_kernel(self, now=False, restart=False):
         """Always kill: a polite shutdown_request can block forever on a wedged socket."""
         await super()._async_shutdown_kernel(now=True, restart=restart)
@@ -106,8 +121,6 @@ class SandboxedKernelManager(AsyncKernelManager):
             self.connection_file = os.path.join(self.private_dir, "kernel.json")
             self.ip = os.path.join(self.private_dir, "kernel-ipc")
         cmd, kw = await super()._async_pre_start_kernel(**kw)
-        if self.sandboxed:              # bubblewrap does not pass signals on: interrupt by message
-            self.kernel_spec.interrupt_mode = "message"
         cmd = [sys.executable, "-m", "book.grading.kernel"] + cmd[cmd.index("-f"):]
         env = dict(kw.get("env") or os.environ)
         env.update({

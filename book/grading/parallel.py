@@ -1,6 +1,6 @@
 """Autograde a whole class at once: one nbgrader worker per CPU core.
 
-    python -m book.grading.parallel [ASSIGNMENT ...] [--student ID ...] [--jobs N]
+    python -m book.grading.parallel [ASSIGNMENT ...] [--student ID ...] [--jobs N] [-- OPTIONS]
     ./course grade ...                               (the same, with the course's environment)
 
 Run it where you run nbgrader (the course folder, beside ``nbgrader_config.py``). Every
@@ -16,6 +16,7 @@ is replaced. Assignments missing from the gradebook are released first (``genera
 which reproduces ``exercises/``). Other nbgrader options pass through: ``--GuardedExecute.timeout=60``.
 """
 import argparse
+import fnmatch
 import json
 import os
 import queue
@@ -77,13 +78,17 @@ def worker(extra):
         print(json.dumps(answer), file=answers, flush=True)
 
 
+def _matches(name, patterns):
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+
+
 def _jobs(root, assignments, students):
     submitted = Path(root) / "submitted"
     found = []
     for folder in sorted(submitted.glob("*/*")):
         student, assignment = folder.parent.name, folder.name
-        if folder.is_dir() and (not assignments or assignment in assignments) and \
-                (not students or student in students):
+        if folder.is_dir() and (not assignments or _matches(assignment, assignments)) and \
+                (not students or _matches(student, students)):
             found.append((assignment, student))
     return found
 
@@ -189,8 +194,10 @@ def main(argv=None):
     if argv[:1] == ["--worker"]:
         return worker(extra)
     parser = argparse.ArgumentParser(prog="course grade", description=__doc__.split("\n\n")[0])
-    parser.add_argument("assignments", nargs="*", help="assignments to grade (default: all)")
-    parser.add_argument("--student", action="append", default=[], help="only these students")
+    parser.add_argument("assignments", nargs="*",
+                        help="assignments to grade, or patterns such as 'rnn*' (default: all)")
+    parser.add_argument("--student", action="append", default=[],
+                        help="only these students (repeatable; patterns such as 's0[0-4]*')")
     parser.add_argument("--jobs", "-j", type=int, default=None,
                         help="workers (default: one per CPU core)")
     args = parser.parse_args(argv)

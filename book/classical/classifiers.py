@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .device import get_device
+from ..device import get_device
 
 
 @dataclass

@@ -1,0 +1,65 @@
+"""Sentences bound to the numbers that make them true.
+
+A page that says "the cosine schedule ends lower than the constant rate" states it once, in
+code, next to the run that shows it::
+
+    claim("cosine_wins", final["cosine"] < final["constant"],
+          "the cosine schedule ends with a lower training loss than the constant rate",
+          cosine=final["cosine"], constant=final["constant"])
+
+and writes the sentence in the prose with the glued numbers:
+``... ends at {glue:text}`cosine_wins_cosine:.3f`, the constant rate at ...``.
+
+``claim`` glues every piece of evidence as ``<name>_<key>`` (and the verdict as ``<name>``),
+so text and check share one source. If the condition is false, it raises ``ClaimError``
+with the sentence and the numbers: the page's execution fails, and with it the book build
+(``nb_execution_raise_on_error``), naming the page, the claim and why. The test suite reads
+the glued verdicts of every built page.
+"""
+import numbers
+
+import numpy as np
+
+
+class ClaimError(AssertionError):
+    """A sentence of the page is contradicted by the page's own numbers."""
+
+
+CHECKED = []          # (name, sentence, evidence) of every claim that held in this kernel
+
+
+def _plain(value):
+    """Evidence as a plain Python number (or the value itself) for glue and messages."""
+    if hasattr(value, "item") and np.size(value) == 1:
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return value
+
+
+def _show(value):
+    return f"{value:.4g}" if isinstance(value, float) else repr(value)
+
+
+def claim(name, holds, sentence, glue=True, **evidence):
+    """Check that ``sentence`` holds (``holds`` is the condition computed from ``evidence``).
+
+    Raises ClaimError if it does not; otherwise glues the evidence for the page's text and
+    returns True.
+    """
+    evidence = {key: _plain(value) for key, value in evidence.items()}
+    numbers_seen = ", ".join(f"{key} = {_show(value)}" for key, value in evidence.items())
+    if not bool(holds):
+        raise ClaimError(f"claim {name!r} is false: the page says \"{sentence}\", "
+                         f"but its own run gives {numbers_seen or 'no numbers'}")
+    if glue:
+        from myst_nb import glue as myst_glue
+        for key, value in evidence.items():
+            myst_glue(f"{name}_{key}", value, display=False)
+        myst_glue(name, True, display=False)
+    CHECKED.append((name, sentence, evidence))
+    return True

@@ -63,3 +63,19 @@ def claim(name, holds, sentence, glue=True, **evidence):
         myst_glue(name, True, display=False)
     CHECKED.append((name, sentence, evidence))
     return True
+
+
+def provenance(seed, baseline, device=None):
+    """The line every page shows above its numbers: seed, device and the trivial baseline
+    that its results must beat (e.g. "predicting the mean: MSE 1.00", "chance: 10 %").
+
+    Returns a Markdown object (the cell displays it) and glues the line as ``provenance``.
+    """
+    from IPython.display import Markdown
+    from myst_nb import glue as myst_glue
+
+    from .device import describe
+    line = (f"Numbers on this page: random seed {seed}, computed on {describe(device)}; "
+            f"the trivial baseline to beat is {baseline}.")
+    myst_glue("provenance", line, display=False)
+    return Markdown(f"*{line}*")

@@ -1,0 +1,77 @@
+"""Claims bind sentences to numbers: a false one fails the page, and so the book build."""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from book.claims import ClaimError, claim
+from conftest import ROOT, toc_pages
+
+PAGE = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+# A page
+
+```{code-cell} ipython3
+from book.claims import claim
+losses = {"constant": 0.073, "cosine": 0.121}
+claim("cosine_wins", losses["cosine"] < losses["constant"],
+      "the cosine schedule ends lower than the constant rate", **losses)
+```
+
+The cosine schedule ends at {glue:text}`cosine_wins_cosine`.
+"""
+
+
+def test_a_true_claim_passes_and_a_false_one_names_sentence_and_numbers():
+    assert claim("ok", 1 < 2, "one is less than two", one=1, two=2, glue=False)
+    with pytest.raises(ClaimError, match=r"'cosine_wins' is false: the page says \"the cosine "
+                       r"schedule ends lower\", but its own run gives cosine = 0.121, "
+                       r"constant = 0.073"):
+        claim("cosine_wins", 0.121 < 0.073, "the cosine schedule ends lower", glue=False,
+              cosine=0.121, constant=0.073)
+
+
+def test_a_false_claim_fails_the_page():
+    nb = jupytext.reads(PAGE, fmt="md:myst")
+    with pytest.raises(CellExecutionError) as failure:
+        NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+    assert "ClaimError" in str(failure.value)
+    assert "claim 'cosine_wins' is false: the page says \"the cosine schedule ends lower " \
+           "than the constant rate\", but its own run gives constant = 0.073, cosine = 0.121" \
+           in str(failure.value)
+
+
+def test_a_false_claim_fails_the_book_build(tmp_path):
+    (tmp_path / "_config.yml").write_text(
+        "title: t\nexecute:\n  execute_notebooks: force\n"
+        "sphinx:\n  config:\n    nb_execution_raise_on_error: true\n")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: page\n")
+    (tmp_path / "page.md").write_text(PAGE)
+    build = subprocess.run([str(Path(sys.executable).parent / "jupyter-book"), "build",
+                            str(tmp_path), "-W", "-n"], capture_output=True, text=True,
+                           timeout=300, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert build.returncode != 0
+    log = build.stdout + build.stderr
+    assert "page" in log and "claim 'cosine_wins' is false" in log, log[-3000:]
+
+
+@pytest.mark.parametrize("page", toc_pages())
+def test_every_page_binds_its_claims_and_states_its_provenance(page):
+    source = (ROOT / f"{page}.md").read_text()
+    assert re.search(r"\bclaim\(", source), f"{page}: no sentence is bound to its numbers"
+    assert "provenance(" in source, f"{page}: seed, device and baseline are not stated"

@@ -15,6 +15,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import sys
 import tempfile
 import tokenize
@@ -155,6 +156,43 @@ def _indent(source):
                      for number, line in enumerate(source.split("\n"), start=1))
 
 
+def _entries(folder):
+    try:
+        return set(os.listdir(folder))
+    except OSError:
+        return set()
+
+
+def _remove_planted(folder, before, log):
+    """Remove what the notebook left in its folder that nbgrader would read as a submission:
+    new notebooks (feedback would fail on a notebook the gradebook does not know) and links."""
+    for name in _entries(folder) - before:
+        path = os.path.join(folder, name)
+        if name.endswith(".ipynb") or os.path.islink(path):
+            log.warning("removing %s, which the graded notebook created", path)
+            try:
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path)
+                else:
+                    os.unlink(path)
+            except OSError:
+                pass
+
+
+def _read_channel(path, limit=1 << 20):
+    """The verdict lines, read without trusting the file (the kernel could replace it)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError:
+        return []
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return []
+        return os.read(fd, limit).decode("utf-8", "replace").splitlines()
+    finally:
+        os.close(fd)
+
+
 def book_dir():
     import book
     return os.path.dirname(os.path.abspath(book.__file__))
@@ -193,13 +231,15 @@ class GuardedExecute(Execute):
             if _is_test(cell):
                 originals[index] = cell.source
                 cell.source, expected[index] = self._wrap(cell.source)
+        folder = (resources or {}).get("metadata", {}).get("path") or os.getcwd()
+        before = _entries(folder)
         try:
             self._dead, self._stuck = None, False
             nb, resources = super().preprocess(nb, resources, km)
         finally:
-            with open(os.path.join(private, "channel")) as handle:
-                verdicts = handle.read().splitlines()
+            verdicts = _read_channel(os.path.join(private, "channel"))
             shutil.rmtree(private, ignore_errors=True)
+            _remove_planted(folder, before, self.log)
         verdicts = self._authentic(verdicts, key)
         for index, source in originals.items():
             cell = nb.cells[index]

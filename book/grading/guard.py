@@ -229,6 +229,8 @@ class Guard:
             raise Refused("the course grader does not allow raw memory access through ctypes")
         elif event == "code.__new__" and self._check is not None:
             self._check["tampered"] = "code objects were built while a test ran"
+        elif event in ("os.symlink", "os.link"):
+            raise Refused("the course grader does not allow making links")
         elif event in CHANGES:
             self._check_change(event, args)
         elif event in LISTINGS and len(args) > LISTINGS[event]:

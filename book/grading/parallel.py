@@ -155,13 +155,22 @@ class Pool:
             thread.join()
 
 
-def grade(assignments=(), students=(), jobs=None, extra=(), log=print):
-    """Grade the class; returns the list of results (one dict per submission)."""
+def grade(assignments=(), students=(), jobs=None, extra=(), force=False, log=print):
+    """Grade the class; returns the list of results (one dict per submission).
+
+    Like ``nbgrader autograde``, submissions already autograded are left alone unless
+    ``force``."""
     app, api = _app(extra)
     root = app.coursedir.root
     work = _jobs(root, set(assignments), set(students))
     if not work:
         raise SystemExit(f"nothing to grade under {root}/submitted/<student>/<assignment>/")
+    done = [job for job in work if (Path(root) / "autograded" / job[1] / job[0]).is_dir()]
+    if done and not force:
+        log(f"skipping {len(done)} submissions already graded (--force grades them again)")
+        work = [job for job in work if job not in done]
+        if not work:
+            return []
     _release_missing(api, {a for a, _ in work}, log)
     jobs = jobs or os.cpu_count() or 1
     log(f"grading {len(work)} submissions with {min(jobs, len(work))} workers; "
@@ -200,8 +209,10 @@ def main(argv=None):
                         help="only these students (repeatable; patterns such as 's0[0-4]*')")
     parser.add_argument("--jobs", "-j", type=int, default=None,
                         help="workers (default: one per CPU core)")
+    parser.add_argument("--force", action="store_true",
+                        help="grade again submissions that were already autograded")
     args = parser.parse_args(argv)
-    results = grade(args.assignments, args.student, args.jobs, extra)
+    results = grade(args.assignments, args.student, args.jobs, extra, args.force)
     return 1 if any(not r["ok"] for r in results) else 0
 
 

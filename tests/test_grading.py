@@ -228,6 +228,8 @@ def test_a_test_cell_states_its_own_time_limit():
     greedy = nbformat.v4.new_code_cell("# time limit: 9000 s\nassert 1",
                                        metadata={"nbgrader": {"grade": True, "solution": False}})
     assert [grader._cell_timeout(c) for c in (test, answer, greedy)] == [150, 60, 600]
+    test.source = grader._wrap(test.source)[0]        # as the kernel receives it
+    assert grader._cell_timeout(test) == 150
 
 
 @pytest.fixture(scope="session")

@@ -156,6 +156,16 @@ def _indent(source):
                      for number, line in enumerate(source.split("\n"), start=1))
 
 
+def _unwrapped(source):
+    """A test cell's own source from the wrapped one (marker and def lines dropped)."""
+    if not source.startswith(MARKER):
+        return source
+    lines = source.split("\n")[1:]
+    if lines and lines[0].startswith(f"def {TEST_FUNCTION}("):
+        lines = [line[4:] if line.startswith("    ") else line for line in lines[1:]]
+    return "\n".join(lines)
+
+
 def _entries(folder):
     try:
         return set(os.listdir(folder))
@@ -278,7 +288,7 @@ class GuardedExecute(Execute):
         limit = self.timeout
         if cell.get("metadata", {}).get("nbgrader", {}).get("grade") and \
                 not cell.metadata.nbgrader.get("solution"):
-            found = TIME_LIMIT.search(cell.source)
+            found = TIME_LIMIT.search(_unwrapped(cell.source))
             if found:
                 limit = min(int(found.group(1)), self.max_timeout)
         return limit

@@ -376,7 +376,8 @@ def explained_variance_ratio(X, n_components):
 """
 
 DISHONEST.update({"pry-references": answer_with(PRYING),
-                  "hardcoded-visible": answer_with(HARDCODED_VISIBLE),
+                  "hardcoded-visible": lambda nb: [answer_with(HARDCODED_VISIBLE, i)(nb)
+                                                   for i in range(len(ANSWERS))][-1],
                   **{name: answer_with(WRONG_ANSWERS + code) for name, code in DESTRUCTIVE.items()}})
 
 

@@ -186,7 +186,7 @@ def test_no_route_reaches_a_tests_values(course, graded):
     """A student's function, called by a test, sees none of the test's variables."""
     text = outputs_text(read_nb(course / "autograded" / "pry-references" / "pca" / "pca.ipynb"))
     pried = [line for line in text.splitlines() if line.startswith("pried:")]
-    assert len(pried) >= 4, text[:2000]              # covariance is called by both tests
+    assert pried, text[:2000]          # the visible test's call (its wrong answer ends the test)
     for line in pried:
         seen = eval(line.split(":", 1)[1])            # noqa: S307 - our own test's output
         assert seen.pop("globals") == [], line

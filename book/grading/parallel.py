@@ -48,6 +48,11 @@ def _app(extra):
     return app, NbGraderAPI(coursedir=app.coursedir, parent=app)
 
 
+def _sandbox_enabled(app):
+    from .execute import SandboxedKernelManager
+    return SandboxedKernelManager(config=app.config).os_sandbox
+
+
 def _score(api, assignment, student):
     from nbgrader.api import Gradebook
     with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
@@ -174,7 +179,7 @@ def grade(assignments=(), students=(), jobs=None, extra=(), force=False, log=pri
     _release_missing(api, {a for a, _ in work}, log)
     jobs = jobs or os.cpu_count() or 1
     log(f"grading {len(work)} submissions with {min(jobs, len(work))} workers; "
-        f"isolation: {isolation()}")
+        f"isolation: {isolation(_sandbox_enabled(app))}")
     results, lock, start = [], threading.Lock(), time.perf_counter()
 
     def report(result):

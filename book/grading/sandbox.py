@@ -34,13 +34,15 @@ def available():
         return False
 
 
-def isolation():
-    """One sentence saying which isolation the grader uses on this machine."""
-    if available():
+def isolation(enabled=True):
+    """One sentence saying which isolation the grader uses on this machine (``enabled``:
+    whether the configuration asks for the sandbox)."""
+    if enabled and available():
         return ("operating-system sandbox (bubblewrap): read-only system, course folder hidden, "
                 "only the submission folder writable, private /tmp, no network, own process "
                 "namespace; plus the in-kernel guard")
-    return ("in-kernel guard only (bubblewrap cannot run here): file access, processes, "
+    why = "bubblewrap cannot run here" if enabled else "the sandbox is switched off"
+    return (f"in-kernel guard only ({why}): file access, processes, "
             "signals and sockets are refused by an audit hook inside the kernel")
 
 

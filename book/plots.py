@@ -52,15 +52,50 @@ def scatter_2d(points, labels, title="", axis_names=("component 1", "component 2
     return _layout(fig, title, *axis_names)
 
 
-def curves(x, ys, title="", xaxis="", yaxis="", log_y=False, mode="lines+markers"):
-    """Several named curves over a shared x: ``ys`` maps name -> values."""
+def curves(x, ys, title="", xaxis="", yaxis="", log_y=False, mode="lines+markers",
+           log_x=False, baselines=None, colours=None):
+    """Several named curves over a shared x: ``ys`` maps name -> values. A curve shorter
+    than x (a run stopped early) is drawn over the first values of x. ``colours`` maps a
+    name -> its colour (default: the palette in order), so a run keeps its colour across figures.
+
+    ``baselines`` maps name -> value: trivial baselines (predict the mean, chance) drawn as
+    dashed horizontal lines across the x range. Log axes read as powers of ten.
+    """
     fig = go.Figure()
     for i, (name, y) in enumerate(ys.items()):
-        fig.add_scatter(x=np.asarray(x), y=np.asarray(y), mode=mode, name=name,
-                        line=dict(color=PALETTE[i % len(PALETTE)]))
+        fig.add_scatter(x=np.asarray(x)[:len(y)], y=np.asarray(y), mode=mode, name=name,
+                        line=dict(color=(colours or {}).get(name, PALETTE[i % len(PALETTE)])))
+    x_ends = [np.min(x), np.max(x)]
+    for dash, (name, value) in zip(["dash", "dot", "dashdot"] * 3, (baselines or {}).items()):
+        fig.add_scatter(x=x_ends, y=[value, value], mode="lines", name=name,
+                        line=dict(color="black", dash=dash, width=1.5))
     if log_y:
-        fig.update_yaxes(type="log")
+        fig.update_yaxes(type="log", exponentformat="power",
+                         dtick=_decade_step([*ys.values(), *(baselines or {}).values()]))
+    if log_x:
+        fig.update_xaxes(type="log", exponentformat="power", dtick=_decade_step([x]))
     return _layout(fig, title, xaxis, yaxis)
+
+
+def _decade_step(arrays, max_ticks=12):
+    """Decades between the ticks of a log axis over these values, so that it reads as powers of
+    ten: 1, or 2, 5, 10 ... on a long axis; None (plotly's ticks, which also label 2 and 5)
+    on an axis spanning less than two decades."""
+    values = np.concatenate([np.ravel(np.asarray(a, dtype=float)) for a in arrays])
+    values = values[np.isfinite(values) & (values > 0)]
+    decades = np.log10(values.max() / values.min()) if values.size else 0.0
+    if decades < 2:
+        return None
+    return next(step for step in (1, 2, 5, 10, 20, 50, 100) if decades / step <= max_ticks)
+
+
+def _power_colorbar(z, title):
+    """A colour bar for log10 values z that reads as powers of ten (10^-3, 10^0, ...)."""
+    finite = np.asarray(z, dtype=float)[np.isfinite(z)]
+    lo, hi = (np.floor(finite.min()), np.ceil(finite.max())) if finite.size else (0.0, 1.0)
+    step = next(step for step in (1, 2, 5, 10, 20, 50) if (hi - lo) / step <= 10)
+    ticks = np.arange(np.ceil(lo / step) * step, hi + 0.5, step)
+    return dict(title=title, tickvals=ticks, ticktext=[f"10<sup>{k:.0f}</sup>" for k in ticks])
 
 
 def bars(names, values, title="", xaxis="", yaxis=""):
@@ -68,22 +103,84 @@ def bars(names, values, title="", xaxis="", yaxis=""):
     return _layout(fig, title, xaxis, yaxis)
 
 
-def decision_boundary(predict_proba, X, y, title="", resolution=120, padding=0.3):
-    """Heatmap of p(class 1) (or the arg-max class) over a grid, with the data on top."""
+def _tint(colour, strength):
+    """A hex colour mixed with white: strength 1 is the colour, 0 is white."""
+    rgb = [int(colour[k:k + 2], 16) for k in (1, 3, 5)]
+    return "rgb({},{},{})".format(*(round(255 - strength * (255 - c)) for c in rgb))
+
+
+def _boundary_traces(predict_proba, X, y, resolution=120, padding=0.3, showscale=True):
+    """Traces of a decision-boundary figure: regions, the p = 0.5 line and the data.
+
+    Two classes: the background is p(class 1), from class 0's colour (p = 0) through white
+    (p = 0.5) to class 1's colour (p = 1), the same colours as the points, with a colour bar.
+    More classes: each region takes the colour of the class predicted there.
+    """
     X, y = np.asarray(X), np.asarray(y)
     lo, hi = X.min(0) - padding, X.max(0) + padding
     gx, gy = np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
     grid = np.stack(np.meshgrid(gx, gy), -1).reshape(-1, 2)
-    proba = predict_proba(grid)
-    z = proba[:, 1] if proba.shape[1] == 2 else proba.argmax(1)
-    fig = go.Figure(go.Heatmap(x=gx, y=gy, z=z.reshape(resolution, resolution),
-                               colorscale="RdBu", opacity=0.55, showscale=False))
+    proba = np.asarray(predict_proba(grid))
+    colorbar = dict(len=0.55, y=0, yanchor="bottom", x=1.02, thickness=15)
+    if proba.shape[1] == 2:
+        z = proba[:, 1].reshape(resolution, resolution)
+        scale = [[0, _tint(PALETTE[0], 0.45)], [0.5, "white"], [1, _tint(PALETTE[1], 0.45)]]
+        traces = [go.Heatmap(x=gx, y=gy, z=z, colorscale=scale, zmin=0, zmax=1,
+                             showscale=showscale, colorbar=dict(colorbar, title="p(class 1)"),
+                             hovertemplate="x1=%{x:.2f}, x2=%{y:.2f}<br>p(class 1)=%{z:.2f}"
+                                           "<extra></extra>"),
+                  go.Contour(x=gx, y=gy, z=z, contours=dict(start=0.5, end=0.5, size=1,
+                                                            coloring="lines"),
+                             colorscale=[[0, "black"], [1, "black"]],
+                             line=dict(color="black", width=1.5), showscale=False,
+                             name="p(class 1) = 0.5", showlegend=showscale, hoverinfo="skip")]
+    else:
+        k = proba.shape[1]
+        z = proba.argmax(1).reshape(resolution, resolution)
+        scale = [[edge, _tint(PALETTE[c % len(PALETTE)], 0.45)]
+                 for c in range(k) for edge in (c / k, (c + 1) / k)]
+        traces = [go.Heatmap(x=gx, y=gy, z=z, colorscale=scale, zmin=-0.5, zmax=k - 0.5,
+                             showscale=showscale,
+                             colorbar=dict(colorbar, title="predicted class",
+                                           tickvals=list(range(k))))]
     for i, value in enumerate(np.unique(y)):
         keep = y == value
-        fig.add_scatter(x=X[keep, 0], y=X[keep, 1], mode="markers", name=f"class {value}",
-                        marker=dict(size=6, color=PALETTE[i % len(PALETTE)],
-                                    line=dict(width=0.5, color="white")))
-    return _layout(fig, title, "x1", "x2")
+        traces.append(go.Scatter(x=X[keep, 0], y=X[keep, 1], mode="markers",
+                                 name=f"class {value}", showlegend=showscale,
+                                 marker=dict(size=6, color=PALETTE[i % len(PALETTE)],
+                                             line=dict(width=0.5, color="white"))))
+    return traces
+
+
+def _legend_above_colorbar(fig):
+    """Legend in the upper right, colour bar in the lower right: neither covers the other
+    or the data."""
+    fig.update_layout(legend=dict(x=1.02, y=1, xanchor="left", yanchor="top"),
+                      margin=dict(r=150))
+    return fig
+
+
+def decision_boundary(predict_proba, X, y, title="", resolution=120, padding=0.3):
+    """Regions coloured by p(class 1) (or by the arg-max class) over a grid, the data on top;
+    region and point colours agree, and a colour bar says which is which."""
+    fig = go.Figure(_boundary_traces(predict_proba, X, y, resolution, padding))
+    return _legend_above_colorbar(_layout(fig, title, "x1", "x2"))
+
+
+def decision_boundaries(panels, X, y, title="", resolution=80, padding=0.3):
+    """Side-by-side decision boundaries of several models on the same data:
+    ``panels`` maps a subplot title -> predict_proba. One colour bar and one legend."""
+    from plotly.subplots import make_subplots
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=list(panels),
+                        horizontal_spacing=0.08)
+    for col, predict_proba in enumerate(panels.values(), start=1):
+        for trace in _boundary_traces(predict_proba, X, y, resolution, padding,
+                                      showscale=col == 1):
+            fig.add_trace(trace, row=1, col=col)
+    fig.update_xaxes(title_text="x1")
+    fig.update_yaxes(title_text="x2", col=1)
+    fig = _legend_above_colorbar(_layout(fig, title, None, None))
+    return fig.update_layout(margin=dict(t=80))
 
 
 def image_grid(images, titles, n_cols=5, title=""):
@@ -95,8 +192,13 @@ def image_grid(images, titles, n_cols=5, title=""):
     for k, image in enumerate(images):
         fig.add_heatmap(z=np.asarray(image)[::-1], colorscale="Greys", showscale=False,
                         row=k // n_cols + 1, col=k % n_cols + 1)
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, scaleanchor="x")
+    frame = dict(showticklabels=False, showgrid=False, zeroline=False, ticks="",
+                 showline=True, mirror=True, linecolor="#7f7f7f",   # white images stay visible
+                 constrain="domain")
+    fig.update_xaxes(frame)
+    fig.update_yaxes(frame)
+    for k in range(len(images)):                      # square pixels in every panel
+        fig.update_yaxes(scaleanchor=f"x{k + 1 if k else ''}", row=k // n_cols + 1, col=k % n_cols + 1)
     return _layout(fig, title, "", "", height=220 * n_rows + 40)
 
 
@@ -112,10 +214,51 @@ def log10_heat(norms):
 def gradient_heatmap(grad_norms, title="log10 ||dL/dh_t|| during training", model=0):
     """Heatmap of recorded norms: grad_norms is a list over training steps of (T, K) arrays."""
     norms = np.asarray(grad_norms, dtype=float)[..., model]      # (steps, T)
-    fig = go.Figure(go.Heatmap(x=np.arange(1, len(norms) + 1), y=np.arange(norms.shape[1]),
-                               z=log10_heat(norms),
-                               colorscale="Viridis", colorbar=dict(title="log10")))
+    z = log10_heat(norms)
+    fig = go.Figure(go.Heatmap(x=np.arange(1, len(norms) + 1), y=np.arange(norms.shape[1]), z=z,
+                               colorscale="Viridis", colorbar=_power_colorbar(z, "||dL/dh_t||"),
+                               hovertemplate="training step %{x}, t = %{y}<br>"
+                                             "log10 ||dL/dh_t|| = %{z:.2f}<extra></extra>"))
     return _layout(fig, title, "training step", "time step t", height=380)
+
+
+def descent_paths(ws, bs, loss, paths, title="", xaxis="w", yaxis="b", colours=None):
+    """Filled contours of a loss surface (loss has shape (len(bs), len(ws))) on a log colour
+    scale that reads as powers of ten, with descent paths on top: ``paths`` maps name ->
+    (n, 2) points (``colours`` name -> colour). The legend sits under the plot, clear of the
+    data and the colour bar."""
+    with np.errstate(divide="ignore"):
+        z = np.log10(np.asarray(loss, dtype=float))
+    z[~np.isfinite(z)] = np.nan
+    fig = go.Figure(go.Contour(x=ws, y=bs, z=z, colorscale="Blues", ncontours=25,
+                               contours=dict(showlines=False), colorbar=_power_colorbar(z, "loss"),
+                               hovertemplate=f"{xaxis}=%{{x:.2f}}, {yaxis}=%{{y:.2f}}<br>"
+                                             "log10 loss = %{z:.2f}<extra></extra>"))
+    for k, (name, points) in enumerate(paths.items()):
+        points = np.asarray(points)
+        fig.add_scatter(x=points[:, 0], y=points[:, 1], mode="lines+markers", name=name,
+                        line=dict(color=(colours or {}).get(name, PALETTE[(k + 1) % len(PALETTE)])),
+                        marker=dict(size=4))
+    fig.update_xaxes(range=[np.min(ws), np.max(ws)])
+    fig.update_yaxes(range=[np.min(bs), np.max(bs)])
+    _layout(fig, title, xaxis, yaxis, height=500)
+    return fig.update_layout(legend=dict(orientation="h", x=0, y=-0.15, xanchor="left",
+                                         yanchor="top"), margin=dict(b=90))
+
+
+def eigenvalues(spectra, title="Eigenvalues", colours=None):
+    """Eigenvalues in the complex plane, one trace per matrix (``spectra`` maps name -> complex
+    values, ``colours`` name -> colour), with the unit circle |λ| = 1 dotted; square axes."""
+    theta = np.linspace(0, 2 * np.pi, 200)
+    fig = go.Figure(go.Scatter(x=np.cos(theta), y=np.sin(theta), mode="lines", name="|λ| = 1",
+                               line=dict(color="black", dash="dot")))
+    for k, (name, values) in enumerate(spectra.items()):
+        values = np.asarray(values)
+        colour = (colours or {}).get(name, PALETTE[k % len(PALETTE)])
+        fig.add_scatter(x=values.real, y=values.imag, mode="markers", name=name,
+                        marker=dict(size=5, color=colour))
+    fig.update_yaxes(scaleanchor="x")
+    return _layout(fig, title, "Re λ", "Im λ", height=430).update_layout(width=560)
 
 
 def step_norms(norms, labels, title="||dL/dh_t|| over the sequence"):

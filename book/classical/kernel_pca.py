@@ -5,6 +5,7 @@ K_c = K - 1K - K1 + 1K1 (1 = matrix of entries 1/n), and diagonalize it. The pro
 of training point i on component a is sqrt(lambda_a) * alpha_a[i].
 """
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 
 def rbf_kernel(X, Y, gamma):
@@ -22,8 +23,11 @@ class KernelPCA:
         n = len(X)
         K = rbf_kernel(X, X, self.gamma)
         one = np.full((n, n), 1.0 / n)
-        Kc = K - one @ K - K @ one + one @ K @ one
-        eigenvalues, eigenvectors = np.linalg.eigh(Kc)
+        # up to a thousand points, one BLAS thread is faster: threads that wait for each other
+        # on a busy machine made this step ten times slower
+        with threadpool_limits(limits=1 if n <= 1000 else None, user_api="blas"):
+            Kc = K - one @ K - K @ one + one @ K @ one
+            eigenvalues, eigenvectors = np.linalg.eigh(Kc)
         order = np.argsort(eigenvalues)[::-1][: self.n_components]
         self.eigenvalues_ = eigenvalues[order]
         alphas = eigenvectors[:, order]

@@ -1,7 +1,9 @@
 """Linear regression: normal equations, gradient descent, ridge and lasso.
 
-Loss: L(w) = ||X w - y||^2 / (2n) + penalty. The closed forms and the gradient
-X^T (X w - y) / n are derived on the linear-regression page.
+Loss: L(w) = ||X w - y||^2 / (2n), gradient X^T (X w - y) / n (derived on the
+linear-regression page). The penalized models keep scikit-learn's conventions:
+Ridge(alpha) minimizes ||X w - y||^2 + alpha ||w||^2, which is 2n (L(w) + lambda ||w||^2)
+with alpha = 2 n lambda; Lasso(alpha) minimizes L(w) + alpha ||w||_1.
 """
 from dataclasses import dataclass
 
@@ -27,7 +29,9 @@ class LinearRegression:
 
 
 class Ridge(LinearRegression):
-    """Least squares plus alpha * ||w||^2 (intercept not penalized): (X^T X + alpha I) w = X^T y."""
+    """||X w - y||^2 + alpha ||w||^2, intercept not penalized, as scikit-learn's Ridge:
+    (X_c^T X_c + alpha I) w = X_c^T y_c on centred data. A penalty lambda ||w||^2 added to
+    L(w) = ||X w - y||^2 / (2n) is alpha = 2 n lambda."""
 
     def __init__(self, alpha=1.0):
         self.alpha = alpha
@@ -42,7 +46,8 @@ class Ridge(LinearRegression):
 
 
 class Lasso(LinearRegression):
-    """||Xw - y||^2/(2n) + alpha ||w||_1 by cyclic coordinate descent with soft thresholding."""
+    """||Xw - y||^2/(2n) + alpha ||w||_1, as scikit-learn's Lasso, by cyclic coordinate descent
+    with soft thresholding."""
 
     def __init__(self, alpha=1.0, max_iter=1000, tol=1e-8):
         self.alpha, self.max_iter, self.tol = alpha, max_iter, tol
@@ -101,7 +106,8 @@ def bias_variance(degrees, n_datasets=200, n_points=20, noise=0.3, seed=0):
     """Squared bias and variance of polynomial least squares on y = sin(2 pi x) + noise.
 
     Fits each degree on ``n_datasets`` fresh training sets and evaluates on a fixed grid.
-    Returns dict of arrays keyed 'degree', 'bias2', 'variance'.
+    Returns dict of arrays keyed 'degree', 'bias2', 'variance', and 'baseline': bias^2 +
+    variance of the trivial model that predicts each training set's mean everywhere.
     """
     rng = np.random.default_rng(seed)
     grid = np.linspace(0, 1, 50)
@@ -117,4 +123,8 @@ def bias_variance(degrees, n_datasets=200, n_points=20, noise=0.3, seed=0):
         preds = np.array(preds)
         bias2.append(((preds.mean(0) - truth) ** 2).mean())
         variance.append(preds.var(0).mean())
-    return {"degree": np.asarray(degrees), "bias2": np.array(bias2), "variance": np.array(variance)}
+    means = np.array([(np.sin(2 * np.pi * rng.uniform(0, 1, n_points))
+                       + noise * rng.normal(size=n_points)).mean() for _ in range(n_datasets)])
+    baseline = ((means.mean() - truth) ** 2).mean() + means.var()
+    return {"degree": np.asarray(degrees), "bias2": np.array(bias2), "variance": np.array(variance),
+            "baseline": float(baseline)}

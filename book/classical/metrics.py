@@ -14,3 +14,17 @@ def best_threshold_accuracy(score, labels):
     below = np.arange(n + 1)
     correct_if_high = (below - ones_below) + (n_ones - ones_below)   # class 1 above the cut
     return float(max(correct_if_high.max(), (n - correct_if_high).max()) / n)
+
+
+def r_squared(features, targets):
+    """Fraction of the variance of ``targets`` (one or several columns) explained by a
+    least-squares fit on ``features`` plus an intercept: 1 means the targets are a linear
+    function of the features, 0 that the features tell nothing about them.
+
+    It asks, for example, whether two kernel-PCA components are the cosine and sine of an angle.
+    """
+    features = np.asarray(features, dtype=float).reshape(len(features), -1)
+    targets = np.asarray(targets, dtype=float).reshape(len(targets), -1)
+    A = np.hstack([features, np.ones((len(features), 1))])
+    residual = targets - A @ np.linalg.lstsq(A, targets, rcond=None)[0]
+    return float(1 - (residual**2).sum() / ((targets - targets.mean(0)) ** 2).sum())

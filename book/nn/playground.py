@@ -7,7 +7,7 @@ from ..data import make_2d
 from ..device import get_device
 from .dense import MLP
 from .optimizers import OPTIMIZERS
-from .training import accuracy
+from .training import accuracy, one_thread_for_small
 
 DATASETS = ("moons", "circles", "xor", "spirals")
 
@@ -43,6 +43,14 @@ class Classifier2D:
         self.train_loss.append(loss.item())
         self.test_loss.append(test)
         return self.train_loss[-1], test
+
+    def train(self, steps):
+        """``steps`` gradient steps in a row (on one thread on the CPU, as ``training.fit``
+        does for small networks); returns self."""
+        with one_thread_for_small(self.model, self.X_train.device):
+            for _ in range(steps):
+                self.step()
+        return self
 
     def accuracy(self, split="test"):
         X, y = (self.X_test, self.y_test) if split == "test" else (self.X_train, self.y_train)

@@ -205,7 +205,7 @@ def _lstm_forward(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh):
     if fused.usable(weight_hh):
         return fused.ops().lstm_forward(gi, h0, c0, weight_hh)
     H, _ = _run("lstm", x, (h0, c0), (weight_ih, weight_hh, bias_ih, bias_hh))
-    a = gi + _previous(h0, H) @ weight_hh.transpose(-1, -2)
+    a = gi + linear(_previous(h0, H), weight_hh)
     i, f, g, o = a.unflatten(-1, (4, -1)).unbind(-2)
     i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
     C = i * g                                                  # c_t = f_t c_{t-1} + i_t g_t

@@ -22,11 +22,15 @@ from torch import nn
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 
 
-def linear(x, weight, bias):
-    """x W^T + b for one model (2D weight) or K models (3D weight, 3D x)."""
+def linear(x, weight, bias=None):
+    """x W^T + b for one model (2D weight) or K models (3D weight, x of shape (..., K, B, in))."""
     if weight.dim() == 2:
         return nn.functional.linear(x, weight, bias)           # one fused matrix product
-    return x @ weight.transpose(-1, -2) + bias.unsqueeze(-2)
+    if x.dim() > 3:     # leading time axes: folded into one product per model (x @ W^T would
+        out = torch.einsum("...kbi,koi->...kbo", x, weight)  # copy W once per time step)
+    else:
+        out = x @ weight.transpose(-1, -2)
+    return out if bias is None else out + bias.unsqueeze(-2)
 
 
 class RecurrentCell(nn.Module):

@@ -57,3 +57,13 @@ def descend(start, learning_rate, n_steps, clip=None):
     with torch.no_grad():
         losses.append(loss(point[0], point[1]).item())
     return Path(np.array(points), np.array(losses), np.array(norms))
+
+
+def fixed_points(w, b, lo=-50.0, hi=50.0, n_grid=200_001):
+    """The fixed points x = w sigmoid(x) + b of the one-unit map (one, or three: two stable
+    with an unstable one between them), located as sign changes of w sigmoid(x) + b - x on a
+    fine grid and placed by linear interpolation."""
+    x = np.linspace(lo, hi, n_grid)
+    gap = w / (1 + np.exp(-x)) + b - x
+    k = np.flatnonzero((gap[:-1] > 0) != (gap[1:] > 0))        # a zero on the grid counts once
+    return x[k] - gap[k] * (x[k + 1] - x[k]) / (gap[k + 1] - gap[k])

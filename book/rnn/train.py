@@ -12,6 +12,7 @@ import torch
 
 from ..data.sequences import TASKS, make_batch
 from ..device import get_device
+from .cells import linear
 from .layers import SequenceModel
 
 INITS = ("gaussian", "orthogonal", "identity")   # or "default": torch's uniform init
@@ -109,22 +110,60 @@ class Trainer:
 
     def step(self):
         """One training step; returns (loss (K,), grad norms (T, K)) as numpy arrays."""
+        parts = self.step_in_parts(1)
+        while True:
+            try:
+                next(parts)
+            except StopIteration as done:
+                return done.value
+
+    def step_in_parts(self, parts=1):
+        """The same training step, as a generator that yields between slices of the batch.
+
+        Forward and backward run on about ``batch_size / parts`` sequences at a time; each
+        slice's loss is weighted by its share of the batch, so the gradients and the squared
+        norms ||dL/dh_t||^2 add up to the whole batch's (gradient accumulation: the same step
+        up to rounding; ``parts=1`` is exactly ``step()``). Clipping and the update run once,
+        after the last slice. A caller that must stay responsive (a widget's loop) serves
+        events at each ``yield`` and may abandon the step there: no parameter has changed
+        yet. Returns what ``step()`` returns.
+        """
         x, target = make_batch(self.task_name, self.batch_size, self.length, self.generator)
         x, target = x.to(self.device).unsqueeze(1), target.to(self.device)
-        record = []
+        bounds = np.linspace(0, self.batch_size, max(1, min(parts, self.batch_size)) + 1)
+        bounds = bounds.round().astype(int)
+        whole = len(bounds) == 2
+        losses, squares = 0.0, 0.0
         self.optimizer.zero_grad()
-        output = self.model(x, record=record, every_step=self.task.every_step)
-        losses = self.task.loss(output, target.unsqueeze(-2) if self.task.every_step
-                                else target.unsqueeze(0).expand(self.n_models, -1))
-        alive = torch.isfinite(losses)
-        losses.where(alive, torch.zeros_like(losses)).sum().backward()
+        for first, last in zip(bounds[:-1], bounds[1:]):
+            if first:
+                yield
+            x_part, target_part = x[..., first:last, :], target[..., first:last]
+            record = []
+            output = self.model(x_part, record=record, every_step=self.task.every_step)
+            part = self.task.loss(output, target_part.unsqueeze(-2) if self.task.every_step
+                                  else target_part.unsqueeze(0).expand(self.n_models, -1))
+            if not whole:
+                part = part * ((last - first) / self.batch_size)
+            alive = torch.isfinite(part)
+            part.where(alive, torch.zeros_like(part)).sum().backward()
+            losses = part.detach() if whole else losses + part.detach()
+            if record:
+                squares = record[0] if whole else squares + record[0].double() ** 2
+        if not whole:
+            dead = ~torch.isfinite(losses)     # a model diverged on any slice: as on the whole batch
+            for p in self.model.parameters():
+                if dead.any() and p.grad is not None:
+                    p.grad[dead] = 0.0
+            squares = squares.sqrt().float() if torch.is_tensor(squares) else squares
         if self.clip:
             clip_grad_norm_per_model_(list(self.model.parameters()), self.clip, self.n_models)
         for p in self.model.parameters():       # a diverged model stops changing
             p.grad.nan_to_num_(0.0, 0.0, 0.0)
         self.optimizer.step()
-        loss = losses.detach().cpu().numpy()
-        norms = record[0].cpu().numpy() if record else np.zeros((self.length, self.n_models))
+        loss = losses.cpu().numpy()
+        norms = squares.cpu().numpy() if torch.is_tensor(squares) \
+            else np.zeros((self.length, self.n_models))
         newly = (~np.isfinite(loss)) & (self.history.diverged_at < 0)
         self.history.diverged_at[newly] = self.steps
         self.history.loss.append(loss)
@@ -165,3 +204,74 @@ def verdict(slope, length):
     if change > 3:
         return f"exploding: the first step gets 10^{change:.0f} times the last step's gradient"
     return f"healthy: the gradient changes by 10^{change:.1f} across {length} steps"
+
+
+def trivial_baseline(task, length, n_samples=100_000, seed=12345, chunk=25_000):
+    """The loss of the trivial answer that ignores the input, measured on ``n_samples`` fresh
+    sequences: the mean target for a regression task (its MSE is the targets' variance, 1/6
+    for the adding problem: the sum of two independent U(0, 1) values), the class frequencies
+    for a classification task (its cross-entropy is their entropy, per step where targets come
+    at every step). A trained network that does not beat it has learned nothing from its inputs.
+    (Drawn ``chunk`` sequences at a time, to keep memory small.)"""
+    generator = torch.Generator().manual_seed(seed)
+    spec = TASKS[task](length)
+    total = 0.0
+    for first in range(0, n_samples, chunk):
+        _, target = make_batch(task, min(chunk, n_samples - first), length, generator)
+        if spec.classification:           # counts per class (and per step, for the copy task)
+            target = torch.nn.functional.one_hot(target, spec.output_size).double()
+            total = total + target.sum(dim=-2)
+        else:                             # sum and sum of squares of the target
+            total = total + torch.stack([target.double().sum(), target.double().square().sum()])
+    if not spec.classification:
+        mean, mean_square = total / n_samples
+        return float(mean_square - mean ** 2)
+    frequencies = total / n_samples
+    return float(-(frequencies * frequencies.clamp_min(1e-300).log()).sum(dim=-1).mean())
+
+
+def moving_average(values, window=20):
+    """The mean of the last ``window`` values at every step (of fewer at the start), so that a
+    noisy loss curve can be read; a non-finite value (a diverged run) stays non-finite."""
+    values = np.asarray(values, dtype=float)
+    sums = np.cumsum(np.concatenate([[0.0], values]))
+    steps = np.arange(1, len(values) + 1)
+    starts = np.maximum(steps - window, 0)
+    with np.errstate(invalid="ignore"):
+        return (sums[steps] - sums[starts]) / (steps - starts)
+
+
+CONTENDERS = (("tanh RNN", "rnn", False), ("GRU", "gru", False), ("LSTM", "lstm", False),
+              ("LSTM, chrono init", "lstm", True))
+
+
+def race(task, length, budget, learning_rate, seed, batch_size=64):
+    """The gated-cell race: a tanh RNN, a GRU, an LSTM and an LSTM with chrono initialization
+    (timescales up to ``length``), each with about ``budget`` parameters, trained with Adam on
+    the same batches (same seed). Returns one Trainer per contender, by name."""
+    probe = TASKS[task](length)
+    trainers = {}
+    for name, kind, chrono in CONTENDERS:
+        hidden = hidden_for_budget(kind, probe.input_size, probe.output_size, budget)
+        trainers[name] = Trainer(kind, task, length, hidden, learning_rate, init="default",
+                                 optimizer="adam", batch_size=batch_size, seed=seed,
+                                 chrono=length if chrono else None)
+    return trainers
+
+
+def forget_timescales(cell, x):
+    """Each LSTM unit's memory timescale -1/ln f (chapter "Gated cells"), with f its forget gate
+    averaged over every step and sequence of x (time first: (T, B, input)). Sorted; for a cell
+    of K models, one row per model."""
+    if cell.kind != "lstm":
+        raise ValueError("forget gates belong to the LSTM")
+    forget = []
+    with torch.no_grad():
+        state = cell.init_state(x.shape[-2])
+        for x_t in x.to(cell.weight_hh.device):
+            gates = linear(x_t, cell.weight_ih, cell.bias_ih) + linear(state[0], cell.weight_hh,
+                                                                       cell.bias_hh)
+            forget.append(torch.sigmoid(gates.chunk(4, dim=-1)[1]))
+            state = cell(x_t, state)
+    f = torch.stack(forget).mean(dim=(0, -2))                      # ([K,] H)
+    return np.sort((-1 / torch.log(f)).cpu().numpy(), axis=-1)

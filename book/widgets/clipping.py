@@ -2,16 +2,21 @@
 
 Left: learning rate, clipping threshold, start (w, b), steps. Right: the loss surface (log10)
 with both descent paths drawn as they go, and the gradient norm along each. The two runs
-start together and take one step each per training step (``book.rnn.pascanu``).
+start together and take one step each per training step (``book.rnn.pascanu``). A path whose
+gradient norm passes ``GRADIENT_LIMIT`` (1e6), or that is thrown far off the surface, has
+diverged: the run stops and says which path, at which step.
 """
 import numpy as np
 import plotly.graph_objects as go
+import torch
 
 from ..plots import PALETTE
 from ..rnn import pascanu
-from .training import TrainingWidget, check_range, figure, number
+from .training import (TrainingWidget, check_range, divergence, figure, number, set_curve,
+                       thin)
 
 W_RANGE, B_RANGE = (-2.0, 13.0), (-8.0, 3.0)
+FAR = 1e3                 # |w| or |b| beyond this: the path has left the surface for good
 
 
 def surface_figure(ws=None, bs=None):
@@ -44,7 +49,7 @@ class _TwoPaths:
 
 
 class ClippingExplorer(TrainingWidget):
-    redraw_seconds = 0.05
+    HEAVIEST = (dict(steps=2000),)      # every step costs the same: the longest run
 
     def __init__(self, learning_rate=0.3, clip=1.0, w=11.0, b=-0.5, steps=40):
         self.learning_rate = number(float(learning_rate), "learning rate")
@@ -63,7 +68,7 @@ class ClippingExplorer(TrainingWidget):
                     clip=check_range("clip threshold", self.clip.value, 1e-3, 1e3),
                     start=(check_range("start w", self.w.value, *W_RANGE),
                            check_range("start b", self.b.value, *B_RANGE)),
-                    steps=check_range("steps", self.steps.value, 1, 500))
+                    steps=check_range("steps", self.steps.value, 1, 2000))
 
     def make_run(self, settings):
         run = _TwoPaths(settings["start"], settings["learning_rate"], settings["clip"])
@@ -75,21 +80,30 @@ class ClippingExplorer(TrainingWidget):
                                          line=dict(color=PALETTE[k]), marker=dict(size=4))
                 self.norm_figure.add_scatter(x=[], y=[], mode="lines", name=name,
                                              line=dict(color=PALETTE[k]))
-        return run, settings["steps"], "cpu"
+        return run, settings["steps"], torch.device("cpu")
 
     def step(self, run):
         run.step()
-        if not all(np.isfinite(p[-1]).all() for p in run.paths.values()):
-            return f"diverged at step {len(run.norms['no clipping'])}: lower the learning rate"
+        step = len(run.norms["no clipping"])
+        for name, clip in run.runs.items():
+            point, norm = run.paths[name][-1], run.norms[name][-1]
+            advice = "lower the learning rate, or clip" if clip is None else \
+                "lower the learning rate or the clip threshold"
+            message = divergence(step, grad_norm=norm, who=name, advice=advice)
+            if message is None and not (np.isfinite(point).all() and np.abs(point).max() < FAR):
+                message = (f"diverged at step {step} ({name}): the step threw (w, b) far off the "
+                           f"surface — {advice}")
+            if message:
+                return message
         return None
 
     def draw(self, run):
-        with self.surface.batch_update(), self.norm_figure.batch_update():
-            for k, name in enumerate(run.runs, start=1):
-                points = np.array(run.paths[name])
-                self.surface.data[k].x, self.surface.data[k].y = points[:, 0], points[:, 1]
-                self.norm_figure.data[k - 1].x = np.arange(1, len(run.norms[name]) + 1)
-                self.norm_figure.data[k - 1].y = run.norms[name]
+        for k, name in enumerate(run.runs, start=1):
+            points = np.array(run.paths[name])
+            inside = np.isfinite(points).all(axis=1) & (np.abs(points) < FAR).all(axis=1)
+            points = thin(points[:np.argmin(inside) if not inside.all() else len(points)])
+            self.surface.data[k].x, self.surface.data[k].y = points[:, 0], points[:, 1]
+            set_curve(self.norm_figure.data[k - 1], run.norms[name], positive=True)
 
     def summary(self, run):
         parts = []

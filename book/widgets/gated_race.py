@@ -2,18 +2,23 @@
 
 All contenders have about the same number of parameters and see the same batches; they take
 one training step each per loop iteration, and the figure shows their loss relative to the
-task's memoryless baseline (below 1: the network remembers).
+task's memoryless baseline (below 1: the network remembers). Each contender's step is run in
+slices of the batch short enough for Stop to answer at once (``gradient_flow.part_ms``). A
+contender whose loss overflows or passes 100 times the baseline (or the loss it started
+from) has diverged: the race stops and says which.
 """
 import numpy as np
 
-from ..device import describe
 from ..plots import PALETTE
 from ..rnn import fused
 from ..rnn.train import Trainer, hidden_for_budget
-from .training import TrainingWidget, check_range, choice, figure, number
+from .gradient_flow import parts_for, sequence_length
+from .training import (Growing, TrainingWidget, check_range, choice, divergence, figure, number,
+                       set_curve)
 
 CONTENDERS = (("tanh RNN", "rnn", None), ("GRU", "gru", None), ("LSTM", "lstm", None),
               ("LSTM, chrono init", "lstm", "chrono"))
+BATCH = 64
 
 
 def race(task, length, budget, learning_rate, seed):
@@ -23,19 +28,23 @@ def race(task, length, budget, learning_rate, seed):
     for name, kind, init in CONTENDERS:
         hidden = hidden_for_budget(kind, probe.task.input_size, probe.task.output_size, budget)
         trainers[name] = Trainer(kind, task, length, hidden, learning_rate, init="default",
-                                 optimizer="adam", batch_size=64, seed=seed,
+                                 optimizer="adam", batch_size=BATCH, seed=seed,
                                  chrono=length if init == "chrono" else None)
     return trainers
 
 
-def relative_loss(trainer, window=20):
+def relative_loss(trainer, window=20, loss=None):
     """Loss over the memoryless baseline, smoothed over the last ``window`` steps."""
-    loss = np.array(trainer.history.loss)[:, 0] / trainer.task.baseline
+    loss = (np.array(trainer.history.loss)[:, 0] if loss is None else loss) / trainer.task.baseline
     kernel = np.ones(min(window, len(loss))) / min(window, len(loss))
     return np.convolve(loss, kernel, mode="valid")
 
 
 class GatedRace(TrainingWidget):
+    HEAVIEST = (dict(task="copy", length=300, budget=50000, steps=5000),
+                dict(task="adding", length=300, budget=50000, steps=5000))
+    draw_between_parts = True           # each contender's step is news
+
     def __init__(self, task="adding", length=40, budget=2000, learning_rate=0.03, steps=400, seed=0):
         self.task = choice(["adding", "copy", "temporal order"], task, "task")
         self.length = number(int(length), "length / delay")
@@ -60,27 +69,50 @@ class GatedRace(TrainingWidget):
     def make_run(self, settings):
         steps = settings.pop("steps")
         trainers = race(**settings)
+        time_steps = sequence_length(settings["task"], settings["length"])
+        for trainer in trainers.values():
+            cell = trainer.model.recurrent.cell
+            trainer.parts = parts_for(trainer.kind, time_steps, cell.hidden_size, 1, BATCH,
+                                      trainer.task.input_size)
+            trainer.losses = Growing()
+        self._scale = {}
         with self.figure.batch_update():
             self.figure.data = ()
             for k, name in enumerate(trainers):
                 self.figure.add_scatter(x=[], y=[], mode="lines", name=name,
                                         line=dict(color=PALETTE[k]))
-        return trainers, steps, describe(next(iter(trainers.values())).device)
+        return trainers, steps, next(iter(trainers.values())).device
 
     def step(self, trainers):
-        for name, trainer in trainers.items():
-            loss, _ = trainer.step()
-            if not np.isfinite(loss).all():
-                return f"diverged at step {trainer.steps} ({name}): lower the learning rate"
+        for k, (name, trainer) in enumerate(trainers.items()):
+            if k:
+                yield                               # a contender's step is a part of its own
+            loss, _ = yield from trainer.step_in_parts(trainer.parts)
+            loss = float(loss[0])
+            if name not in self._scale:              # the task's scale: baseline or first loss
+                self._scale[name] = max(trainer.task.baseline, loss) if np.isfinite(loss) \
+                    else trainer.task.baseline
+            message = divergence(trainer.steps, loss, self._scale[name], who=name,
+                                 advice="lower the learning rate",
+                                 scale_name="the memoryless baseline" if
+                                 self._scale[name] == trainer.task.baseline else "its first loss")
+            if message:
+                return message
         return None
 
     def draw(self, trainers):
-        with self.figure.batch_update():
-            for trace, trainer in zip(self.figure.data, trainers.values()):
-                y = relative_loss(trainer)
-                trace.x, trace.y = np.arange(len(trainer.history.loss) - len(y) + 1,
-                                             len(trainer.history.loss) + 1), y
+        for trace, trainer in zip(self.figure.data, trainers.values()):
+            if not trainer.history.loss:
+                continue
+            loss = trainer.losses.update(trainer.history.loss)[:, 0]
+            y = relative_loss(trainer, loss=loss)
+            set_curve(trace, y, x=np.arange(len(loss) - len(y) + 1, len(loss) + 1), positive=True)
 
     def summary(self, trainers):
+        worse = [name for name, t in trainers.items()
+                 if relative_loss(t)[-1] * t.task.baseline > 2 * self._scale[name]]
+        note = (f" {', '.join(worse)} ended above twice {'its' if len(worse) == 1 else 'their'} "
+                f"first loss: the learning rate is too high for {'it' if len(worse) == 1 else 'them'}."
+                if worse else "")
         return "final relative loss: " + ", ".join(
-            f"{name} {relative_loss(t)[-1]:.3f}" for name, t in trainers.items()) + "."
+            f"{name} {relative_loss(t)[-1]:.3f}" for name, t in trainers.items()) + "." + note

@@ -3,18 +3,36 @@
 Left: the surface, a learning rate per optimizer (reset to values that work when the surface
 changes), steps, seed (seed 0 starts exactly at the surface's start, others nearby). Right: the
 contour of the loss with each optimizer's path, and each optimizer's loss per step. An optimizer
-that diverges drops out with a note; the race goes on for the others.
+that diverges (its loss overflows or passes 100 times its starting loss, or its point is thrown
+ten windows away) drops out with a note; the race goes on for the others, and stops when all
+have dropped out. Every path and loss curve is sent as at most ``MAX_POINTS`` points.
 """
 import numpy as np
+import torch
 
 from ..nn import OPTIMIZERS
 from ..nn.race import SURFACES, Race
 from .. import plots
 from ..plots import PALETTE
-from .training import TrainingWidget, check_range, choice, figure, number
+from .training import (LOSS_FACTOR, Growing, TrainingWidget, check_range, choice, figure, number,
+                       set_curve, thin)
+
+
+def out_of_bounds(race, name):
+    """Whether an optimizer's last point left the race: not finite, ten windows away from
+    the plotted one, or a loss beyond LOSS_FACTOR times the starting loss (at least 1)."""
+    point, loss = np.asarray(race.paths[name][-1], dtype=float), race.losses[name][-1]
+    surface = race.surface
+    for value, (low, high) in zip(point, (surface.x_range, surface.y_range)):
+        width = high - low
+        if not (low - 10 * width <= value <= high + 10 * width):
+            return True
+    return not np.isfinite(loss) or abs(loss) > LOSS_FACTOR * max(abs(race.losses[name][0]), 1.0)
 
 
 class OptimizerRace(TrainingWidget):
+    HEAVIEST = (dict(steps=20000),)
+
     def __init__(self, surface="rosenbrock", steps=500, seed=0):
         self.surface = choice(SURFACES, surface, "surface")
         self.rates = {name: number(float(SURFACES[surface].learning_rates[name]), f"lr {name}")
@@ -41,6 +59,7 @@ class OptimizerRace(TrainingWidget):
     def make_run(self, settings):
         steps = settings.pop("steps")
         race = Race(**settings)
+        race.mirrors = {name: (Growing(), Growing()) for name in OPTIMIZERS}
         with self.paths.batch_update(), self.loss_figure.batch_update():
             self.paths.data = ()
             self.paths.add_traces(plots.race_traces(race))
@@ -51,23 +70,33 @@ class OptimizerRace(TrainingWidget):
                 self.loss_figure.add_scatter(x=[], y=[], mode="lines", name=name,
                                              line=dict(color=colour))
             self.loss_figure.update_yaxes(type="log" if race.surface.positive else "linear")
-        return race, steps, "cpu (two parameters: a GPU would only add latency)"
+        return race, steps, torch.device("cpu")
 
     def step(self, race):
         race.step()
+        for name in OPTIMIZERS:
+            if race.diverged[name] is None and out_of_bounds(race, name):
+                race.diverged[name] = race.steps        # out of the race: Race skips it
         if all(k is not None for k in race.diverged.values()):
-            return f"diverged at step {race.steps}: every optimizer blew up; lower the learning rates"
+            return (f"diverged at step {race.steps}: every optimizer blew up — "
+                    f"lower the learning rates")
         return None
 
     def draw(self, race):
-        with self.paths.batch_update(), self.loss_figure.batch_update():
-            for k, name in enumerate(OPTIMIZERS):
-                path = np.asarray(race.paths[name])
-                label = race.label(name)
-                trace = self.paths.data[1 + k]
-                trace.x, trace.y, trace.name = path[:, 0], path[:, 1], label
-                curve = self.loss_figure.data[k]
-                curve.x, curve.y, curve.name = np.arange(len(race.losses[name])), race.losses[name], label
+        for k, name in enumerate(OPTIMIZERS):
+            paths, losses = race.mirrors[name]
+            path = paths.update(race.paths[name])
+            loss = losses.update(race.losses[name])
+            gone = race.diverged[name]
+            if gone is not None:            # the point that left the race is not drawn
+                path, loss = path[:min(gone, len(path))], loss[:min(gone, len(loss))]
+            label = race.label(name)
+            trace = self.paths.data[1 + k]
+            path = thin(path)
+            trace.x, trace.y, trace.name = path[:, 0], path[:, 1], label
+            curve = self.loss_figure.data[k]
+            set_curve(curve, loss, x=np.arange(len(loss)), positive=race.surface.positive)
+            curve.name = label
 
     def summary(self, race):
         parts = [f"{name} diverged at step {race.diverged[name]}" if race.diverged[name]

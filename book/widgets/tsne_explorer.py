@@ -10,7 +10,7 @@ import ipywidgets as widgets
 import numpy as np
 import plotly.graph_objects as go
 
-from .. import tsne
+from ..classical import tsne
 from ..plots import PALETTE
 
 

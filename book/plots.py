@@ -109,6 +109,10 @@ def _tint(colour, strength):
     return "rgb({},{},{})".format(*(round(255 - strength * (255 - c)) for c in rgb))
 
 
+# p(class 1) from class 0's colour (p = 0) through white (0.5) to class 1's colour (p = 1)
+PROBABILITY_COLOURS = [[0, _tint(PALETTE[0], 0.45)], [0.5, "white"], [1, _tint(PALETTE[1], 0.45)]]
+
+
 def _boundary_traces(predict_proba, X, y, resolution=120, padding=0.3, showscale=True):
     """Traces of a decision-boundary figure: regions, the p = 0.5 line and the data.
 
@@ -124,8 +128,7 @@ def _boundary_traces(predict_proba, X, y, resolution=120, padding=0.3, showscale
     colorbar = dict(len=0.55, y=0, yanchor="bottom", x=1.02, thickness=15)
     if proba.shape[1] == 2:
         z = proba[:, 1].reshape(resolution, resolution)
-        scale = [[0, _tint(PALETTE[0], 0.45)], [0.5, "white"], [1, _tint(PALETTE[1], 0.45)]]
-        traces = [go.Heatmap(x=gx, y=gy, z=z, colorscale=scale, zmin=0, zmax=1,
+        traces = [go.Heatmap(x=gx, y=gy, z=z, colorscale=PROBABILITY_COLOURS, zmin=0, zmax=1,
                              showscale=showscale, colorbar=dict(colorbar, title="p(class 1)"),
                              hovertemplate="x1=%{x:.2f}, x2=%{y:.2f}<br>p(class 1)=%{z:.2f}"
                                            "<extra></extra>"),
@@ -290,3 +293,39 @@ def race(race, title="Optimizers racing on one loss surface"):
     fig.update_xaxes(range=race.surface.x_range)
     fig.update_yaxes(range=race.surface.y_range)
     return _layout(fig, title, "x", "y", height=460)
+
+
+def slider(frames, label, active=None, title=None):
+    """One figure and a slider that shows one of several frames, for a static page that a
+    reader can still explore: ``frames`` maps each value of a control to the figure it gives
+    (all laid out alike). Traces that are the same in every frame are drawn once; each step
+    of the slider shows its own traces and title. ``active``: the value shown first (default:
+    the first). ``title``: a title for every frame instead of each frame's own."""
+    values = list(frames)
+    figures = [go.Figure(frames[value]) for value in values]
+    active = 0 if active is None else values.index(active)
+    keys = [[pio.to_json(go.Figure(data=[trace]), validate=False) for trace in fig.data]
+            for fig in figures]
+    shared = [i for i, key in enumerate(keys[0])
+              if all(len(other) == len(keys[0]) and other[i] == key for other in keys)]
+    fig = go.Figure(layout=figures[active].layout)
+    owners = []
+    for i in shared:
+        fig.add_trace(figures[0].data[i])
+        owners.append(None)
+    for k, frame in enumerate(figures):
+        for i, trace in enumerate(frame.data):
+            if i not in shared or len(frame.data) != len(figures[0].data):
+                fig.add_trace(trace)
+                fig.data[-1].visible = k == active
+                owners.append(k)
+    titles = [title if title is not None else (frame.layout.title.text or "") for frame in figures]
+    steps = [dict(method="update", label=f"{value:g}" if isinstance(value, float) else str(value),
+                  args=[{"visible": [owner is None or owner == k for owner in owners]},
+                        {"title.text": titles[k]}])
+             for k, value in enumerate(values)]
+    height = (fig.layout.height or 450) + 90
+    bottom = (fig.layout.margin.b or 50) + 90
+    return fig.update_layout(title_text=titles[active], height=height, margin_b=bottom,
+                             sliders=[dict(active=active, steps=steps, pad=dict(t=55),
+                                           currentvalue=dict(prefix=f"{label}: "))])

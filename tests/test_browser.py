@@ -66,3 +66,37 @@ def test_page_renders_offline(site, browser, page):
     assert not outside, f"requests to the network: {outside}"
     assert not errors, errors
     context.close()
+
+
+LIVE_PAGES = [page for page in toc_pages()
+              if "from book.widgets import" in (Path(__file__).parents[1] / f"{page}.md").read_text()]
+
+
+@pytest.mark.parametrize("page", LIVE_PAGES)
+def test_static_page_stays_explorable(site, browser, page):
+    """Without a kernel, the slider of a live page's static figure moves and the figure
+    changes: the title and the traces drawn are another run's."""
+    base, _ = site
+    context = browser.new_context()
+    outside = chromium.offline(context, base)
+    tab = context.new_page()
+    tab.goto(f"{base}/{page}.html", wait_until="networkidle")
+    tab.wait_for_function("() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+                          ".some(d => d.layout && d.layout.sliders && d.layout.sliders.length)")
+    state = """() => { const d = Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .find(d => d.layout && d.layout.sliders && d.layout.sliders.length);
+        return {title: d.layout.title.text, active: d.layout.sliders[0].active,
+                n: d.layout.sliders[0].steps.length,
+                visible: d.data.map(t => t.visible === undefined || t.visible === true)}; }"""
+    before = tab.evaluate(state)
+    assert before["n"] >= 2
+    target = 1 if before["active"] == 0 else 0
+    # click the slider like a reader: on its rail, above the step's tick
+    tick = tab.locator(".js-plotly-plot .slider-container .slider-tick-rect").nth(target).bounding_box()
+    rail = tab.locator(".js-plotly-plot .slider-container .slider-rail-touch-rect").first.bounding_box()
+    tab.mouse.click(tick["x"] + tick["width"] / 2, rail["y"] + rail["height"] / 2)
+    tab.wait_for_function(f"() => ({state})().active === {target}")
+    after = tab.evaluate(state)
+    assert after["visible"] != before["visible"], "the slider did not change what is drawn"
+    assert not outside
+    context.close()

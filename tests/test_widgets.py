@@ -490,3 +490,50 @@ def test_optimizer_race_draws_paths_survives_divergence_and_stops():
         await stops_when_asked(race_widget, 20000)
 
     run(drive())
+
+
+def array(values):
+    """A figure's array, decoded when plotly stored it as base64 ("bdata")."""
+    import base64
+    if isinstance(values, dict) and "bdata" in values:
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+    return np.asarray(values, dtype=float)
+
+
+def test_explorable_frames_are_the_widgets_own_runs():
+    """The static figure's frames are the widget's runs: each slider step shows the shared
+    surface once and its own paths, equal to a fresh run at that value; controls restored."""
+    import plotly.graph_objects as go
+
+    from book.widgets.static import explorable
+
+    widget = ClippingExplorer()
+    fig, runs = explorable(widget, "clip", [0.5, 2.0])
+    slider = fig.layout.sliders[0]
+    assert [step.label for step in slider.steps] == ["0.5", "2"]
+    assert widget.clip.value == 1.0 and slider.active == 0
+    assert sum(isinstance(trace, go.Contour) for trace in fig.data) == 1
+    for value, step in zip((0.5, 2.0), slider.steps):
+        shown = [t for t, visible in zip(fig.data, step.args[0]["visible"]) if visible]
+        fresh = ClippingExplorer()
+        fresh.run_to_end(clip=value)
+        assert [t.name for t in shown[1:]] == ["no clipping", f"clipped at {value:g}"]
+        for mine, theirs in zip(shown[1:], fresh.surface.data[1:]):
+            np.testing.assert_array_equal(array(mine.x), array(theirs.x))
+            np.testing.assert_array_equal(array(mine.y), array(theirs.y))
+        assert f"clipped at {value:g}: longest step" in step.args[1]["title.text"]
+    assert not np.array_equal(runs[0.5].paths["clipped at 0.5"], runs[2.0].paths["clipped at 2"])
+
+
+def test_explorable_redraws_for_a_control_that_only_changes_the_drawing():
+    from book.widgets.static import explorable
+
+    widget = GradientFlowExplorer(steps=5, length=10)
+    gains = ["0.5", "2"]
+    fig, runs = explorable(widget, "heat_gain", gains, figure=1, drawn_only=True, sweep=True)
+    assert runs["0.5"] is runs["2"], "trained once"
+    assert widget.sweep.value is False, "controls restored"
+    heatmaps = [t.z for t in fig.data]
+    assert len(heatmaps) == 2 and str(heatmaps[0]) != str(heatmaps[1])
+    assert [step.args[1]["title.text"].split(",")[1].split("(")[0].strip()
+            for step in fig.layout.sliders[0].steps] == ["gain 0.5", "gain 2"]

@@ -28,7 +28,9 @@ def surface_figure(ws=None, bs=None):
                                colorbar=dict(title="log10 loss"), contours=dict(showlines=False)))
     fig.update_layout(title="Loss of the one-unit RNN after 50 steps", xaxis_title="w",
                       yaxis_title="b", height=450, width=600, template="plotly_white",
-                      xaxis=dict(range=W_RANGE), yaxis=dict(range=B_RANGE))
+                      xaxis=dict(range=W_RANGE), yaxis=dict(range=B_RANGE),
+                      margin=dict(t=100), legend=dict(orientation="h", x=0, y=1.0,
+                                                      yanchor="bottom"))
     return fig
 
 

@@ -11,26 +11,12 @@ import numpy as np
 
 from ..plots import PALETTE
 from ..rnn import fused
-from ..rnn.train import Trainer, hidden_for_budget
+from ..rnn.train import race
 from .gradient_flow import parts_for, sequence_length
 from .training import (Growing, TrainingWidget, check_range, choice, divergence, figure, number,
                        set_curve)
 
-CONTENDERS = (("tanh RNN", "rnn", None), ("GRU", "gru", None), ("LSTM", "lstm", None),
-              ("LSTM, chrono init", "lstm", "chrono"))
 BATCH = 64
-
-
-def race(task, length, budget, learning_rate, seed):
-    """One Trainer per contender, all with about ``budget`` parameters."""
-    probe = Trainer("rnn", task, length, 2, seed=seed)
-    trainers = {}
-    for name, kind, init in CONTENDERS:
-        hidden = hidden_for_budget(kind, probe.task.input_size, probe.task.output_size, budget)
-        trainers[name] = Trainer(kind, task, length, hidden, learning_rate, init="default",
-                                 optimizer="adam", batch_size=BATCH, seed=seed,
-                                 chrono=length if init == "chrono" else None)
-    return trainers
 
 
 def relative_loss(trainer, window=20, loss=None):
@@ -45,7 +31,7 @@ class GatedRace(TrainingWidget):
                 dict(task="adding", length=300, budget=50000, steps=5000))
     draw_between_parts = True           # each contender's step is news
 
-    def __init__(self, task="adding", length=40, budget=2000, learning_rate=0.03, steps=400, seed=0):
+    def __init__(self, task="adding", length=40, budget=2000, learning_rate=0.03, steps=300, seed=0):
         self.task = choice(["adding", "copy", "temporal order"], task, "task")
         self.length = number(int(length), "length / delay")
         self.budget = number(int(budget), "parameters")
@@ -68,7 +54,7 @@ class GatedRace(TrainingWidget):
 
     def make_run(self, settings):
         steps = settings.pop("steps")
-        trainers = race(**settings)
+        trainers = race(**settings, batch_size=BATCH)
         time_steps = sequence_length(settings["task"], settings["length"])
         for trainer in trainers.values():
             cell = trainer.model.recurrent.cell
@@ -81,6 +67,8 @@ class GatedRace(TrainingWidget):
             for k, name in enumerate(trainers):
                 self.figure.add_scatter(x=[], y=[], mode="lines", name=name,
                                         line=dict(color=PALETTE[k]))
+            self.figure.add_scatter(x=[1, steps], y=[1, 1], mode="lines", name="memoryless baseline",
+                                    line=dict(color="black", dash="dash", width=1))
         return trainers, steps, next(iter(trainers.values())).device
 
     def step(self, trainers):

@@ -162,6 +162,10 @@ class GradientFlowExplorer(TrainingWidget):
                     fig.add_scatter(x=self._time_steps.astype(np.float32) if fig is self.norm_figure
                                     else [], y=[], mode="lines", name=label,
                                     line=dict(color=PALETTE[k % len(PALETTE)]))
+            baseline = TASKS[settings["task"]](settings["length"]).baseline
+            self.loss_figure.add_scatter(x=[1, steps], y=[baseline] * 2, mode="lines",
+                                         name="trivial baseline", line=dict(color="black",
+                                                                            dash="dash", width=1))
             self.heatmap.data = ()
             self.heatmap.add_heatmap(z=[[0.0]], x=[0], y=[0], colorscale="Viridis",
                                      colorbar=dict(title="log10"))

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..nn import ACTIVATIONS, OPTIMIZERS
 from ..nn.playground import DATASETS, Classifier2D
-from ..plots import PALETTE
+from ..plots import PALETTE, PROBABILITY_COLOURS
 from .training import (TrainingWidget, check_range, choice, divergence, figure,
                        gradient_norms, number, set_curve)
 
@@ -72,7 +72,8 @@ class Playground(TrainingWidget):
             self.boundary.data = ()
             self.boundary.add_heatmap(x=run.grid_x.astype(np.float32), y=run.grid_y.astype(np.float32),
                                       z=np.full((n, n), 0.5),
-                                      colorscale="RdBu", zmin=0, zmax=1, opacity=0.6, showscale=False)
+                                      colorscale=PROBABILITY_COLOURS, zmin=0, zmax=1,
+                                      colorbar=dict(title="p(class 1)", thickness=15))
             for (X, y), hollow in ((train, False), (test, True)):
                 for c in (0, 1):
                     keep = y == c
@@ -83,6 +84,9 @@ class Playground(TrainingWidget):
             self.loss_figure.data = ()
             for name, colour in (("training", PALETTE[0]), ("held out", PALETTE[1])):
                 self.loss_figure.add_scatter(x=[], y=[], mode="lines", name=name, line=dict(color=colour))
+            self.loss_figure.add_scatter(x=[1, steps], y=[np.log(2)] * 2, mode="lines",
+                                         name="a coin toss (log 2)",
+                                         line=dict(color="black", dash="dash", width=1))
         return run, steps, run.device
 
     def step(self, run):

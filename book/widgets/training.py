@@ -239,6 +239,15 @@ def torch_threads(n):
 _STOPPED = object()
 
 
+def _exhaust(parts):
+    """Run a step given as a generator of parts to its end; its return value."""
+    while True:
+        try:
+            next(parts)
+        except StopIteration as done:
+            return done.value
+
+
 def _warm_up():
     """Pay torch's one-time costs when the widget is made, not inside the first run (the
     first optimizer a process builds imports torch's compiler stack: seconds)."""
@@ -301,6 +310,30 @@ class TrainingWidget:
         return ""
 
     # ----------------------------------------------------------- behaviour
+    def run_to_end(self, **values):
+        """Set controls (``name=value``) and train to the end at once, without the kernel
+        loop: for figures computed when the book builds, and for tests. Returns the run and
+        the final status message (a divergence, or the summary). torch keeps the threads
+        the process has: nothing here waits for the kernel."""
+        for name, value in values.items():
+            getattr(self, name).value = value
+        settings = self.settings()
+        with no_full_collections():
+            run, n_steps, _ = self.make_run(settings)
+            self.run, outcome = run, None
+            for fig in self.figures:
+                fig.layout.annotations = ()
+            for _ in range(n_steps):
+                result = self.step(run)
+                if inspect.isgenerator(result):
+                    result = _exhaust(result)
+                if result:
+                    outcome = result
+                    break
+            self._started = time.perf_counter()
+            self._draw(run)
+        return run, outcome or self.summary(run)
+
     def _ipython_display_(self):
         from IPython.display import display
         display(self.widget)

@@ -1,0 +1,39 @@
+"""A widget's runs, computed when the book builds, as one figure with a slider: the static
+book stays explorable without a kernel.
+
+``explorable(widget, "clip", [0.1, 1, 10])`` trains the widget to the end (``run_to_end``)
+once per value of one control, the other controls at their values, and returns one plotly
+figure of the chosen widget figure whose slider moves between the runs, each titled with the
+widget's own words for how it ended, and the runs by value. For a control that only changes
+what is drawn (``drawn_only``), the widget trains once and each value is a redraw.
+"""
+import textwrap
+
+import plotly.graph_objects as go
+
+from .. import plots
+
+
+def explorable(widget, control, values, figure=0, drawn_only=False, label=None, **settings):
+    box = getattr(widget, control)
+    before = {name: getattr(widget, name).value for name in (control, *settings)}
+    frames, runs = {}, {}
+    if drawn_only:
+        run, note = widget.run_to_end(**settings)
+    for value in values:
+        if drawn_only:
+            box.value = value
+            widget._draw(run)
+        else:
+            run, note = widget.run_to_end(**settings, **{control: value})
+        shown = go.Figure(widget.figures[figure].to_dict())
+        title = shown.layout.title.text or ""
+        if note and not drawn_only:         # how the run ended, in the widget's words
+            title += "".join(f"<br><sup>{line}</sup>" for line in textwrap.wrap(note, 95))
+        shown.layout.title.text = title
+        shown.layout.margin.t = max(shown.layout.margin.t or 0, 45 + 16 * title.count("<br>"))
+        frames[value], runs[value] = shown, run
+    for name, value in before.items():
+        getattr(widget, name).value = value
+    active = before[control] if before[control] in frames else None
+    return plots.slider(frames, label or box.description, active=active), runs

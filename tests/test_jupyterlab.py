@@ -34,6 +34,8 @@ WIDGETS = [
     ("GatedRace(**GatedRace.HEAVIEST[1])", "length / delay", "1000", "refused"),
     ("OptimizerRace(**OptimizerRace.HEAVIEST[0])", "lr sgd", "-1", "refused"),
     ("Playground(**Playground.HEAVIEST[0])", "units per layer", "1000", "refused"),
+    ("CliffExplorer(**CliffExplorer.HEAVIEST[0])", "α (step size)", "5", "refused"),
+    ("CartPoleTrainer(**CartPoleTrainer.HEAVIEST[0])", "hidden units", "1000", "refused"),
 ]
 
 
@@ -45,8 +47,8 @@ def free_port():
 
 def widgets_notebook(path):
     cells = [nbformat.v4.new_code_cell(
-        "from book.widgets import (ClippingExplorer, GatedRace, GradientFlowExplorer, "
-        "OptimizerRace, Playground)")]
+        "from book.widgets import (CartPoleTrainer, CliffExplorer, ClippingExplorer, GatedRace, "
+        "GradientFlowExplorer, OptimizerRace, Playground)")]
     cells += [nbformat.v4.new_code_cell(make) for make, *_ in WIDGETS]
     nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {
         "name": "python3", "display_name": "Python 3", "language": "python"}}), path)

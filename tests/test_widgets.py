@@ -10,12 +10,15 @@ import pytest
 import torch
 
 from book.data import load_digits
-from book.widgets import (ClippingExplorer, GatedRace, GradientFlowExplorer, OptimizerRace,
-                          Playground, TSNEExplorer)
+from book.widgets import (BanditLab, CartPoleTrainer, CliffExplorer, ClippingExplorer, GatedRace,
+                          GradientFlowExplorer, OptimizerRace, Playground, TSNEExplorer)
 from book.widgets.training import MAX_POINTS, PLACEHOLDER
 from book.widgets.tsne_explorer import validate
 
-WIDGETS = (GradientFlowExplorer, ClippingExplorer, GatedRace, OptimizerRace, Playground)
+WIDGETS = (GradientFlowExplorer, ClippingExplorer, GatedRace, OptimizerRace, Playground, BanditLab,
+           CliffExplorer, CartPoleTrainer)
+TWO_STEPS = {CliffExplorer: dict(episodes=2), CartPoleTrainer: dict(episodes=2, batch=1)}
+NUMPY_ONLY = (BanditLab, CliffExplorer)
 HEAVIEST = [pytest.param(cls, settings, id=f"{cls.__name__}-{k}")
             for cls in WIDGETS for k, settings in enumerate(cls.HEAVIEST)]
 STOP_MS = 300
@@ -150,11 +153,13 @@ def test_before_the_first_run_a_hint_and_placeholders(cls):
     assert widget.train_button in left.children[-2].children
 
     async def drive():
-        widget.steps.value = 2
+        for name, value in TWO_STEPS.get(cls, dict(steps=2)).items():
+            getattr(widget, name).value = value
         await widget.train()
     run(drive())
     assert all(not fig.layout.annotations for fig in widget.figures)
-    assert "done: 2 steps on cpu (1 thread)" in widget.status.value
+    done = "done: 2 steps on cpu" + ("" if cls in NUMPY_ONLY else " (1 thread)")
+    assert done in widget.status.value, widget.status.value
 
 
 def test_training_runs_on_one_cpu_thread_and_restores_the_setting():
@@ -240,6 +245,8 @@ LONG_RUNS = [
     (GatedRace, dict(length=10, budget=400, steps=500)),
     (OptimizerRace, dict(steps=6000)),
     (Playground, dict(steps=4000)),
+    (BanditLab, dict(runs=200, steps=3000)),
+    (CliffExplorer, dict(episodes=1000)),
 ]
 
 
@@ -261,7 +268,7 @@ def test_redraws_send_bounded_finite_data_about_ten_times_a_second(cls, settings
     run(drive())
     assert "done" in widget.status.value, widget.status.value
     assert max(trace_lengths(widget)) <= MAX_POINTS
-    assert settings["steps"] > MAX_POINTS, "the run is longer than the bound"
+    assert settings.get("steps", settings.get("episodes")) > MAX_POINTS, "longer than the bound"
     assert not sent.non_finite, sent.non_finite[:3]
     assert max(sent.per_redraw) <= REDRAW_BYTES, max(sent.per_redraw)
     print(f"{cls.__name__}: {len(draws)} redraws, largest {max(sent.per_redraw) / 1000:.1f} kB")

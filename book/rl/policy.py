@@ -15,6 +15,7 @@ from torch import nn
 
 from ..device import get_device
 from ..nn.optimizers import Adam         # the Adam of the training chapter, written out
+from ..stepping import exhaust
 from .envs import ShortCorridor, cartpole_vector
 
 # --- the short corridor, exactly ---------------------------------------------------------
@@ -242,6 +243,12 @@ class ReinforceAgent:
 def play_episodes(agent, envs, seed=None):
     """One complete episode in each of the ``envs`` (gymnasium's vectorized CartPole); returns
     observations, actions, rewards and the mask of real steps, shape (steps, n_envs, ...)."""
+    return exhaust(playing(agent, envs, seed))
+
+
+def playing(agent, envs, seed=None, pause_every=None):
+    """``play_episodes`` as a generator that yields every ``pause_every`` steps (for a live
+    widget) and returns what ``play_episodes`` returns."""
     device = agent.device
     obs, _ = envs.reset(seed=seed)
     running = np.ones(envs.num_envs, dtype=bool)
@@ -256,6 +263,8 @@ def play_episodes(agent, envs, seed=None):
         mask.append(torch.as_tensor(running, dtype=torch.float32, device=device))
         running &= ~(terminated | truncated)
         obs = next_obs
+        if pause_every and len(rewards) % pause_every == 0:
+            yield
     return torch.stack(observations), torch.stack(actions), torch.stack(rewards), torch.stack(mask)
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..stepping import exhaust
 from .mdp import MDP, MOVES
 
 METHODS = ("sarsa", "q_learning", "expected_sarsa")
@@ -150,6 +151,12 @@ def train(env, agent, n_episodes=500):
     """Run every learner for ``n_episodes`` episodes of ``env`` (a CliffWalking), updating
     after every step, as in the textbook loops: SARSA chooses its next action before the
     update (its target needs it), Q-learning and expected SARSA after."""
+    return exhaust(training(env, agent, n_episodes))
+
+
+def training(env, agent, n_episodes=500, pause_every=None):
+    """``train`` as a generator that yields every ``pause_every`` steps (a live widget serves
+    the kernel there) and returns the TrainResult."""
     n = agent.n_runs
     states = np.full(n, env.start)
     actions = agent.act(states)
@@ -174,6 +181,8 @@ def train(env, agent, n_episodes=500):
         active = episode < n_episodes
         states, actions = following, next_actions
         steps += 1
+        if pause_every and steps % pause_every == 0:
+            yield
     return TrainResult(returns, lengths, steps)
 
 

@@ -1,4 +1,7 @@
 """Live controls over ``book`` functions. Each widget is a thin shell that tests drive headless."""
+from .bandit_lab import BanditLab
+from .cartpole_trainer import CartPoleTrainer
+from .cliff_explorer import CliffExplorer
 from .clipping import ClippingExplorer
 from .gated_race import GatedRace
 from .gradient_flow import GradientFlowExplorer
@@ -6,4 +9,4 @@ from .optimizer_race import OptimizerRace
 from .playground import Playground
 from .tsne_explorer import TSNEExplorer
 
-__all__ = ["ClippingExplorer", "GatedRace", "GradientFlowExplorer", "OptimizerRace", "Playground", "TSNEExplorer"]
+__all__ = ["BanditLab", "CartPoleTrainer", "CliffExplorer", "ClippingExplorer", "GatedRace", "GradientFlowExplorer", "OptimizerRace", "Playground", "TSNEExplorer"]

@@ -29,7 +29,7 @@ def explorable(widget, control, values, figure=0, drawn_only=False, label=None, 
         shown = go.Figure(widget.figures[figure].to_dict())
         title = shown.layout.title.text or ""
         if note and not drawn_only:         # how the run ended, in the widget's words
-            title += "".join(f"<br><sup>{line}</sup>" for line in textwrap.wrap(note, 95))
+            title += "".join(f"<br><sup>{line}</sup>" for line in textwrap.wrap(note, 110))
         shown.layout.title.text = title
         shown.layout.margin.t = max(shown.layout.margin.t or 0, 45 + 16 * title.count("<br>"))
         frames[value], runs[value] = shown, run

@@ -62,6 +62,7 @@ import plotly.graph_objects as go
 import torch
 
 from ..device import describe
+from ..stepping import exhaust
 
 STYLE = {"description_width": "110px"}
 MAX_POINTS = 400            # points per trace sent to the browser, however long the run
@@ -239,15 +240,6 @@ def torch_threads(n):
 _STOPPED = object()
 
 
-def _exhaust(parts):
-    """Run a step given as a generator of parts to its end; its return value."""
-    while True:
-        try:
-            next(parts)
-        except StopIteration as done:
-            return done.value
-
-
 def _warm_up():
     """Pay torch's one-time costs when the widget is made, not inside the first run (the
     first optimizer a process builds imports torch's compiler stack: seconds)."""
@@ -326,7 +318,7 @@ class TrainingWidget:
             for _ in range(n_steps):
                 result = self.step(run)
                 if inspect.isgenerator(result):
-                    result = _exhaust(result)
+                    result = exhaust(result)
                 if result:
                     outcome = result
                     break

@@ -1,0 +1,79 @@
+"""The reinforcement-learning widgets are the chapters' own code, driven live: the same
+numbers as the modules for the same seeds, the pole drawn where the state says."""
+import numpy as np
+import pytest
+
+from book.rl import bandits, envs, policy, td
+from book.widgets import BanditLab, CartPoleTrainer, CliffExplorer
+from book.widgets.cartpole_trainer import POLE, cart_shapes, random_return
+
+
+def test_bandit_lab_plays_the_modules_agents_on_the_modules_testbed():
+    lab, _ = BanditLab(agents=("ε-greedy", "UCB"), epsilon=0.1, runs=50, steps=40).run_to_end()
+    for name, agent in (("ε-greedy", bandits.EpsilonGreedy(10, 50, epsilon=0.1, seed=1)),
+                        ("UCB", bandits.UCB(10, 50, c=2.0, seed=1))):
+        reference = bandits.run(agent, bandits.Testbed(10, 50, seed=0), 40)
+        np.testing.assert_allclose(lab.optimal[name], reference.optimal)
+        np.testing.assert_allclose(lab.reward[name], reference.reward)
+
+
+def test_bandit_lab_draws_chance_and_the_arms_it_must_beat():
+    widget = BanditLab(agents=("greedy",), runs=100, steps=5)
+    lab, _ = widget.run_to_end()
+    names = [trace.name for trace in widget.reward_figure.data]
+    assert names[1].startswith("the best arm") and names[2].startswith("a random arm")
+    assert widget.optimal_figure.data[-1].y == (10.0, 10.0)
+    assert lab.best_reward > 1.0 > abs(lab.random_reward)
+
+
+def test_bandit_lab_refuses_an_empty_choice_with_a_message():
+    widget = BanditLab()
+    widget.agents.value = ()
+    assert widget.train() is None
+    assert "no agent chosen" in widget.status.value
+
+
+def test_cliff_explorer_learns_the_paths_of_the_chapter():
+    """Q-learning's greedy path runs along the edge (-13), SARSA's keeps away from it."""
+    returns = {}
+    for method in ("Q-learning", "SARSA"):
+        widget = CliffExplorer(method=method, episodes=300)
+        agent, note = widget.run_to_end()
+        returns[method] = td.greedy_returns(widget.env, agent.Q)[0][0]
+        assert len(agent.returns) == 300 and f"greedy path: return {returns[method]:.0f}" in note
+        path = widget.grid.data[2]
+        assert (path.x[0], path.y[0]) == (0, 3) and (path.x[-1], path.y[-1]) == (11, 3)
+    assert returns["Q-learning"] == -13 and returns["SARSA"] < -13
+
+
+def test_cliff_explorer_episode_is_the_modules_training_loop():
+    widget = CliffExplorer(method="SARSA", episodes=1, seed=3)
+    agent, _ = widget.run_to_end()
+    reference = td.TabularAgent(48, 4, "sarsa", n_runs=1, step_size=0.5, epsilon=0.1, gamma=1.0,
+                                seed=3)
+    result = td.train(td.CliffWalking(), reference, 1)
+    np.testing.assert_array_equal(agent.Q, reference.Q)
+    assert agent.returns == [result.returns[0, 0]]
+
+
+def test_cart_and_pole_are_drawn_from_the_state():
+    track, cart, pole = cart_shapes(1.0, np.pi / 6)
+    assert (cart["x0"] + cart["x1"]) / 2 == 1.0
+    assert pole["x0"] == 1.0 and pole["y0"] == cart["y1"]
+    assert pole["x1"] - pole["x0"] == pytest.approx(POLE / 2)          # sin 30°
+    assert pole["y1"] - pole["y0"] == pytest.approx(POLE * np.sqrt(3) / 2)
+
+
+def test_cartpole_trainer_is_the_chapters_reinforce_and_replays_its_episodes():
+    widget = CartPoleTrainer(episodes=48)
+    agent, note = widget.run_to_end()
+    reference = policy.ReinforceAgent(hidden_size=32, lr=2e-2, value_lr=3e-2, gamma=0.99,
+                                      baseline=True, seed=0)
+    run = policy.train_reinforce(reference, n_episodes=48, n_envs=8, seed=0)
+    np.testing.assert_array_equal(agent.played, run.returns)
+    assert "48 episodes" in note
+    assert len(agent.replay) in agent.played          # one episode, a state per step
+    x, angle = agent.replay[0][0], agent.replay[0][2]
+    assert widget.cart.layout.shapes[2].x0 == pytest.approx(x)
+    assert random_return() == float(envs.episode_returns(envs.cartpole(), 100).mean())
+    assert 15 < random_return() < 30

@@ -35,7 +35,6 @@ from jupyter_client.manager import start_new_kernel
 SETUP = r"""
 import json
 import book.widgets as _widgets
-from book.widgets import ClippingExplorer, GatedRace, GradientFlowExplorer, OptimizerRace, Playground
 _current = None
 def _make(name, settings):
     global _current
@@ -45,10 +44,10 @@ def _make(name, settings):
     print(json.dumps(dict(train=_current.train_button.model_id, stop=_current.stop_button.model_id,
                           status=_current.status.model_id,
                           figures=[f.model_id for f in _current.figures])))
-print(json.dumps({cls.__name__: cls.HEAVIEST for cls in
-                  (GradientFlowExplorer, ClippingExplorer, GatedRace, OptimizerRace, Playground)}))
+print(json.dumps({name: getattr(_widgets, name).HEAVIEST for name in %r}))
 """
-WIDGETS = ("GradientFlowExplorer", "ClippingExplorer", "GatedRace", "OptimizerRace", "Playground")
+WIDGETS = ("GradientFlowExplorer", "ClippingExplorer", "GatedRace", "OptimizerRace", "Playground",
+           "BanditLab", "CliffExplorer", "CartPoleTrainer")
 
 
 class Kernel:
@@ -175,7 +174,7 @@ def main():
 
     kernel = Kernel()
     try:
-        heaviest = json.loads(kernel.execute(SETUP).strip().splitlines()[-1])
+        heaviest = json.loads(kernel.execute(SETUP % (WIDGETS,)).strip().splitlines()[-1])
         configs = []
         for name in names:
             configs.append((name, "default", {}))

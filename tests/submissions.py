@@ -75,11 +75,18 @@ def retype_test(nb):
 
 
 def partial(nb):
-    """A wrong first answer, then two right ones that do not depend on it."""
-    cell(nb, ANSWERS[0]).source = "import numpy as np\ndef covariance(X):\n    return 2 * np.cov(X, rowvar=False)"
+    """A wrong first answer, then two right ones that do not depend on it (nor on np.cov,
+    which the statement forbids)."""
+    cell(nb, ANSWERS[0]).source = (
+        "import numpy as np\n"
+        "def covariance(X):\n"
+        "    return 2 * own_covariance(X)\n\n"
+        "def own_covariance(X):\n"
+        "    centred = np.asarray(X, dtype=float) - np.mean(X, axis=0)\n"
+        "    return centred.T @ centred / (len(centred) - 1)")
     cell(nb, ANSWERS[1]).source = (
         "def principal_components(X, n_components):\n"
-        "    values, vectors = np.linalg.eigh(np.cov(X, rowvar=False))\n"
+        "    values, vectors = np.linalg.eigh(own_covariance(X))\n"
         "    order = np.argsort(values)[::-1][:n_components]\n"
         "    return vectors[:, order].T, values[order]")
     cell(nb, ANSWERS[2]).source = (
@@ -87,7 +94,7 @@ def partial(nb):
         "    X = np.asarray(X, dtype=float)\n"
         "    return (X - X.mean(axis=0)) @ np.asarray(components).T\n\n"
         "def explained_variance_ratio(X, n_components):\n"
-        "    return principal_components(X, n_components)[1] / np.trace(np.cov(X, rowvar=False))")
+        "    return principal_components(X, n_components)[1] / np.trace(own_covariance(X))")
     return nb
 
 
@@ -370,9 +377,9 @@ def covariance(X):
 def principal_components(X, n_components):
     return np.eye(3)[:n_components], np.arange(n_components, 0, -1.0)
 def project(X, components):
-    return np.array([[1.0], [-1.0], [3.0], [-3.0]])
+    return np.array([[2.0], [-2.0], [0.0], [0.0]])
 def explained_variance_ratio(X, n_components):
-    return np.ones(n_components)
+    return np.full(n_components, 0.8)
 """
 
 DISHONEST.update({"pry-references": answer_with(PRYING),

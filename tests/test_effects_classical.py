@@ -6,39 +6,16 @@ a change which keeps a claim true by weakening it (or drops the claim) is still 
 figure tests read the executed plotly figures: region colours match point colours, log axes
 read as powers of ten, legends sit outside the plot.
 """
-import ast
-import json
 import math
 import re
 
 import numpy as np
 import pytest
 
+from built import figures, glued
+
 PAGES = ["intro", "classical/pca", "classical/kernel_pca", "classical/tsne", "classical/kmeans",
          "classical/linear_regression", "classical/linear_classifiers"]
-PLOTLY = "application/vnd.plotly.v1+json"
-
-
-def glued(build, page):
-    """Every glued value of a built page as a Python value (number, bool or string)."""
-    path = build / "jupyter_execute" / "chapters" / f"{page}.glue.json"
-    values = {}
-    for key, output in json.loads(path.read_text()).items():
-        text = output["data"]["text/plain"]
-        text = re.sub(r"^np\.\w+\((.*)\)$", r"\1", text)       # np.float64(0.5) -> 0.5
-        try:
-            values[key] = ast.literal_eval(text)
-        except (SyntaxError, ValueError):
-            values[key] = text
-    return values
-
-
-def figures(build, page):
-    """The plotly figures of a built page, as JSON dicts."""
-    path = build / "jupyter_execute" / "chapters" / f"{page}.ipynb"
-    nb = json.loads(path.read_text())
-    return [out["data"][PLOTLY] for cell in nb["cells"] for out in cell.get("outputs", [])
-            if PLOTLY in out.get("data", {})]
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -6,7 +6,6 @@ a change which keeps a claim true by weakening it (or drops the claim) is still 
 figure tests read the executed plotly figures: every learning curve draws its baseline, log
 axes read as powers of ten, decision regions take the colour of the class predicted there.
 """
-import ast
 import base64
 import json
 import math
@@ -15,41 +14,9 @@ import re
 import numpy as np
 import pytest
 
+from built import figures, glued
+
 PAGES = ["neural/dense", "neural/training", "neural/cnn"]
-PLOTLY = "application/vnd.plotly.v1+json"
-
-
-def glued(build, page):
-    """Every glued value of a built page as a Python value (number, bool or string)."""
-    path = build / "jupyter_execute" / "chapters" / f"{page}.glue.json"
-    values = {}
-    for key, output in json.loads(path.read_text()).items():
-        text = output["data"]["text/plain"]
-        text = re.sub(r"^np\.\w+\((.*)\)$", r"\1", text)       # np.float64(0.5) -> 0.5
-        try:
-            values[key] = ast.literal_eval(text)
-        except (SyntaxError, ValueError):
-            values[key] = text
-    return values
-
-
-def figures(build, page):
-    """The plotly figures of a built page, in page order, as JSON dicts.
-
-    Read from the execution cache: the copy under jupyter_execute/ keeps its outputs only when
-    the build executed the page, not when it took the page from the cache.
-    """
-    import jupytext
-    from jupyter_cache import get_cache
-
-    from conftest import ROOT
-    cache = get_cache(str(build / ".jupyter_cache"))
-    record = cache.match_cache_notebook(jupytext.read(ROOT / "chapters" / f"{page}.md"))
-    nb = json.loads(json.dumps(cache.get_cache_bundle(record.pk).nb))
-    found = [out["data"][PLOTLY] for cell in nb["cells"] for out in cell.get("outputs", [])
-             if PLOTLY in out.get("data", {})]
-    assert found, f"{page}: no executed figure"
-    return found
 
 
 def values(data):

@@ -5,26 +5,15 @@ Each page binds its sentences with ``book.claims.claim``, which glues the verdic
 the built book and pin the effects against fixed thresholds, so that a change of code, seed or
 library that weakens an effect (while the page's own, looser claim still holds) fails here.
 """
-import ast
-import json
 import math
-import re
 
 import pytest
 
+from built import glued as glued_page
+
 
 def glued(build, page):
-    """Every value a page glued, by key: numbers, claim verdicts (True) and text."""
-    path = build / "jupyter_execute" / "chapters" / "recurrent" / f"{page}.glue.json"
-    values = {}
-    for key, output in json.loads(path.read_text()).items():
-        text = output["data"]["text/plain"]
-        text = re.sub(r"^np\.\w+\((.*)\)$", r"\1", text)            # np.float64(0.5) -> 0.5
-        try:
-            values[key] = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            values[key] = text
-    return values
+    return glued_page(build, f"recurrent/{page}")
 
 
 def held(values, *claims):

@@ -54,16 +54,17 @@ def widgets_notebook(path):
         "name": "python3", "display_name": "Python 3", "language": "python"}}), path)
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    work = tmp_path_factory.mktemp("lab")
-    widgets_notebook(work / "widgets.ipynb")
+@contextlib.contextmanager
+def jupyter_lab(work, *options):
+    """A real JupyterLab server on loopback, rooted at ``work``, its own configuration and a
+    fixed token; yields its base URL and stops it afterwards."""
     port = free_port()
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    bin_dir = Path(sys.executable).parent
+    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
                JUPYTER_CONFIG_DIR=str(work / ".jupyter"), COURSE_DEVICE="cpu")
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1",
-         f"--port={port}", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={work}",
+        [str(bin_dir / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={work}", *options,
          "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=",
          "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
          "--LabApp.extension_manager=readonly", "--ServerApp.allow_root=True"],
@@ -78,9 +79,19 @@ def lab(tmp_path_factory):
     else:
         server.kill()
         pytest.fail("JupyterLab did not start")
-    yield base
-    server.terminate()
-    server.wait(timeout=30)
+    try:
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    work = tmp_path_factory.mktemp("lab")
+    widgets_notebook(work / "widgets.ipynb")
+    with jupyter_lab(work) as base:
+        yield base
 
 
 def open_and_run(context, lab, notebook, count):

@@ -7,13 +7,8 @@ myst-nb would print. nbgrader's panels must open in the same (pinned) JupyterLab
 import functools
 import hashlib
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import jupytext
@@ -22,7 +17,7 @@ from myst_nb.core.variables import format_plain_text
 
 import chromium
 from conftest import ROOT
-from test_jupyterlab import TOKEN, free_port, screenshot
+from test_jupyterlab import TOKEN, jupyter_lab, screenshot
 
 EXTENSION = ROOT / "labextensions" / "ml-course-glue"
 CHAPTER = ROOT / "chapters" / "classical" / "kmeans.md"   # admonitions, labelled math, glue; runs in seconds
@@ -51,31 +46,8 @@ def myst_lab(tmp_path_factory):
     shutil.copy(CHAPTER, work)
     if (ROOT / "jupytext.toml").exists():
         shutil.copy(ROOT / "jupytext.toml", work)
-    port = free_port()
-    bin_dir = Path(sys.executable).parent
-    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-               JUPYTER_CONFIG_DIR=str(work / ".jupyter"), COURSE_DEVICE="cpu")
-    server = subprocess.Popen(
-        [str(bin_dir / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={work}",
-         f"--LabApp.extra_labextensions_path={ROOT / 'labextensions'}",
-         "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         "--LabApp.extension_manager=readonly", "--ServerApp.allow_root=True"],
-        env=env, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        server.kill()
-        pytest.fail("JupyterLab did not start")
-    yield base
-    server.terminate()
-    server.wait(timeout=30)
+    with jupyter_lab(work, f"--LabApp.extra_labextensions_path={ROOT / 'labextensions'}") as base:
+        yield base
 
 
 def rendered_text(page):

@@ -13,10 +13,7 @@ Glue keys read from the built book:
     corridor_steadier_{reinforce,baseline,actor_critic}, cartpole_solved_{threshold,episodes,
     average,first_100,first_195,random}, and the verdicts.
 """
-import ast
-import json
 import math
-import re
 import tomllib
 
 import numpy as np
@@ -24,24 +21,10 @@ import pytest
 import torch
 
 from book.rl import approx, dqn, envs, policy
+from built import glued
 from conftest import ROOT
 
 gym = pytest.importorskip("gymnasium")
-
-
-def glued(build, page):
-    """The page's glued values as Python objects (numbers, booleans, strings)."""
-    path = build / "jupyter_execute" / "chapters" / f"{page}.glue.json"
-    values = {}
-    for key, value in json.loads(path.read_text()).items():
-        text = value["data"]["text/plain"]
-        text = re.sub(r"np\.(?:float\d+|int\d+|bool_?)\((.*)\)", r"\1", text)
-        text = {"np.True_": "True", "np.False_": "False"}.get(text, text)
-        try:
-            values[key] = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            values[key] = text
-    return values
 
 
 # --- the environment package -----------------------------------------------------------------

@@ -15,12 +15,12 @@ Glue keys read from the build (chapters/rl/*.glue.json):
            td0_tradeoff_slow_end, td0_tradeoff_start, sarsa_earns_more_sarsa,
            sarsa_earns_more_q, q_learning_optimal_q13, sarsa_safe_sarsa17, sarsa_safe_sarsa13
 """
-import json
 
 import numpy as np
 import pytest
 
 from book.rl import bandits, mdp, td
+from built import glued_numbers
 
 EXAMPLE_4_1 = np.array([[0, -14, -20, -22], [-14, -18, -20, -20], [-20, -20, -18, -14],
                         [-22, -20, -14, 0]])
@@ -209,19 +209,7 @@ def test_td0_approaches_the_exact_values():
 
 # --- the chapters' effects, from the built book ---------------------------------------------
 
-def glued_numbers(build, page):
-    """The numbers a built page glued (verdicts and text left out)."""
-    path = build / "jupyter_execute" / "chapters" / f"{page}.glue.json"
-    found = {}
-    for key, value in json.loads(path.read_text()).items():
-        data = value.get("data", {})
-        text = data.get("text/plain", data.get("application/papermill.record/text/plain", ""))
-        text = text.removeprefix("np.float64(").removeprefix("np.int64(").rstrip(")")
-        try:
-            found[key] = float(text)
-        except ValueError:
-            pass
-    return found
+
 
 
 def test_bandit_chapter_reproduces_figure_2_2_and_ucb(built_book):

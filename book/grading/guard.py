@@ -25,6 +25,7 @@ import sys
 import types
 
 MARKER = "# course-grader: "
+FORBID_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "forbid.py")
 DONE_EVENT = "course.grader.done"
 SHIELD_EVENT = "course.grader.call"
 # functions that the notebook's own code may not call, replaced by a stub that asks the audit
@@ -222,7 +223,8 @@ class Guard:
             if args and args[0] not in (self._pid, 0):
                 raise Refused("the course grader does not allow signalling other processes")
         elif event == "object.__setattr__" and len(args) > 1 and args[1] in ("__code__",):
-            raise Refused("the course grader does not allow replacing a function's code")
+            if not self._switched_off_by_a_test():
+                raise Refused("the course grader does not allow replacing a function's code")
         elif event == "ctypes.dlsym" and len(args) > 1 and str(args[1]) in RAW_MEMORY_SYMBOLS:
             raise Refused("the course grader does not allow raw memory access through ctypes")
         elif event == "ctypes.call_function" and args and args[0] in self._memmove:
@@ -290,6 +292,18 @@ class Guard:
                 return False
             name = frame.f_code.co_filename
             return name.startswith(self._cell_prefix) and name != self._check["filename"]
+        finally:
+            self._busy = False
+
+    def _switched_off_by_a_test(self):
+        """Is this ``__code__`` swap a hidden test's from-scratch check switching a library
+        function off, or back on (``book.grading.forbid``, called while a test runs)?"""
+        if self._check is None:
+            return False
+        self._busy = True
+        try:
+            frame = self._getframe(2)        # 0: here, 1: hook, 2: who asked
+            return frame is not None and frame.f_code.co_filename == FORBID_FILE
         finally:
             self._busy = False
 

@@ -61,20 +61,14 @@ def corridor_gradient(theta):
 
 # --- agents for the corridor: act(state), update(state, action, reward, next_state, terminated)
 
-class Reinforce:
-    """REINFORCE (eq. reinforce) on the logit theta of p(right), with an optional baseline.
+class CorridorPolicy:
+    """The corridor's policy: right with probability sigmoid(theta), whatever the state, and a
+    table of state values for a baseline or a critic."""
 
-    The policy ignores the state. The baseline, if ``baseline_step`` is given, is a table of
-    state values learned by Monte Carlo (eq. reinforce-baseline): a baseline may depend on the
-    state, and only on the state. The update waits for the end of the episode.
-    """
-
-    def __init__(self, step_size=2 ** -12, theta=logit(0.05), baseline_step=None, gamma=1.0, seed=0):
+    def __init__(self, step_size, theta, gamma, seed):
         self.step_size, self.theta, self.gamma = step_size, theta, gamma
-        self.baseline_step = baseline_step
         self.values = np.zeros(ShortCorridor.n_states)
         self.rng = np.random.default_rng(seed)
-        self.episode = []
 
     @property
     def p_right(self):
@@ -82,6 +76,20 @@ class Reinforce:
 
     def act(self, state):
         return int(self.rng.random() < self.p_right)
+
+
+class Reinforce(CorridorPolicy):
+    """REINFORCE (eq. reinforce) on the logit theta of p(right), with an optional baseline.
+
+    The baseline, if ``baseline_step`` is given, is a table of state values learned by Monte
+    Carlo (eq. reinforce-baseline): a baseline may depend on the state, and only on the state.
+    The update waits for the end of the episode.
+    """
+
+    def __init__(self, step_size=2 ** -12, theta=logit(0.05), baseline_step=None, gamma=1.0, seed=0):
+        super().__init__(step_size, theta, gamma, seed)
+        self.baseline_step = baseline_step
+        self.episode = []
 
     def update(self, state, action, reward, next_state, terminated):
         self.episode.append((state, action, reward))
@@ -105,22 +113,14 @@ class Reinforce:
         self.theta += self.step_size * step
 
 
-class ActorCritic:
+class ActorCritic(CorridorPolicy):
     """One-step actor-critic (eq. actor-critic): the TD error of a table of state values
     replaces the return, and both learn at every step."""
 
     def __init__(self, step_size=2 ** -9, theta=logit(0.05), critic_step=2 ** -4, gamma=1.0, seed=0):
-        self.step_size, self.theta, self.critic_step, self.gamma = step_size, theta, critic_step, gamma
-        self.values = np.zeros(ShortCorridor.n_states)
-        self.rng = np.random.default_rng(seed)
+        super().__init__(step_size, theta, gamma, seed)
+        self.critic_step = critic_step
         self.discount = 1.0                                   # gamma ** t
-
-    @property
-    def p_right(self):
-        return sigmoid(self.theta)
-
-    def act(self, state):
-        return int(self.rng.random() < self.p_right)
 
     def update(self, state, action, reward, next_state, terminated):
         next_value = 0.0 if terminated else self.values[next_state]

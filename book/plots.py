@@ -295,12 +295,13 @@ def race(race, title="Optimizers racing on one loss surface"):
     return _layout(fig, title, "x", "y", height=460)
 
 
-def slider(frames, label, active=None, title=None):
+def slider(frames, label, active=None, title=None, common_colours=True):
     """One figure and a slider that shows one of several frames, for a static page that a
     reader can still explore: ``frames`` maps each value of a control to the figure it gives
     (all laid out alike). Traces that are the same in every frame are drawn once; each step
     of the slider shows its own traces and title. ``active``: the value shown first (default:
-    the first). ``title``: a title for every frame instead of each frame's own."""
+    the first). ``title``: a title for every frame instead of each frame's own. Heatmaps share
+    one colour range across frames unless ``common_colours`` is False (each frame's own)."""
     values = list(frames)
     figures = [go.Figure(frames[value]) for value in values]
     active = 0 if active is None else values.index(active)
@@ -319,13 +320,46 @@ def slider(frames, label, active=None, title=None):
                 fig.add_trace(trace)
                 fig.data[-1].visible = k == active
                 owners.append(k)
+    if common_colours:
+        _common_colour_range(fig, owners)
     titles = [title if title is not None else (frame.layout.title.text or "") for frame in figures]
     steps = [dict(method="update", label=f"{value:g}" if isinstance(value, float) else str(value),
                   args=[{"visible": [owner is None or owner == k for owner in owners]},
-                        {"title.text": titles[k]}])
-             for k, value in enumerate(values)]
+                        {"title.text": titles[k], **_axis_ranges(frame)}])
+             for k, (value, frame) in enumerate(zip(values, figures))]
     height = (fig.layout.height or 450) + 90
     bottom = (fig.layout.margin.b or 50) + 90
     return fig.update_layout(title_text=titles[active], height=height, margin_b=bottom,
                              sliders=[dict(active=active, steps=steps, pad=dict(t=55),
                                            currentvalue=dict(prefix=f"{label}: "))])
+
+
+def _axis_ranges(frame):
+    """A frame's own axis ranges, for the slider to set with it (autorange where it has none)."""
+    ranges = {}
+    for axis in ("xaxis", "yaxis"):
+        fixed = frame.layout[axis].range
+        if fixed is not None:
+            ranges[f"{axis}.range"] = list(fixed)
+        else:
+            ranges[f"{axis}.autorange"] = True
+    return ranges
+
+
+def _common_colour_range(fig, owners):
+    """Heatmaps and contours of different frames share one colour range, so that a colour
+    means the same value whichever frame the slider shows."""
+    import base64
+    kinds = ("heatmap", "contour")
+    frames = [t for t, owner in zip(fig.data, owners) if owner is not None and t.type in kinds
+              and t.zmin is None and t.zmax is None]
+    if len(frames) < 2:
+        return
+    def values(z):
+        if isinstance(z, dict) and "bdata" in z:
+            return np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"])
+        return np.asarray(z, dtype=float)
+    found = np.concatenate([values(t.z).ravel() for t in frames])
+    found = found[np.isfinite(found)]
+    for trace in frames:
+        trace.zmin, trace.zmax = float(found.min()), float(found.max())

@@ -76,7 +76,9 @@ LIVE_PAGES = [page for page in toc_pages()
 def test_static_page_stays_explorable(site, browser, page):
     """Without a kernel, the slider of a live page's static figure moves and the figure
     changes: the title and the traces drawn are another run's."""
-    base, _ = site
+    base, html = site
+    assert "widget-state+json" not in (html / f"{page}.html").read_text(), \
+        "the page carries the state of widgets made for its static figure"
     context = browser.new_context()
     outside = chromium.offline(context, base)
     tab = context.new_page()

@@ -68,7 +68,6 @@ class CliffExplorer(TrainingWidget):
             self.grid.add_scatter(x=[], y=[], mode="lines+markers", name="greedy path",
                                   line=dict(color=PALETTE[3], width=3))
             start, goal = divmod(env.start, cols), divmod(env.goal, cols)
-            self.grid.layout.annotations = ()
             for (r, c), text in ((start, "S"), (goal, "G")):
                 self.grid.add_annotation(x=c, y=r, text=text, showarrow=False,
                                          font=dict(size=16, color="black"))

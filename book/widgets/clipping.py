@@ -26,7 +26,7 @@ def surface_figure(ws=None, bs=None):
     z = np.log10(pascanu.loss_surface(ws, bs) + 1e-12)
     fig = go.Figure(go.Contour(x=ws, y=bs, z=z, colorscale="Blues", ncontours=25, showscale=True,
                                colorbar=dict(title="log10 loss"), contours=dict(showlines=False)))
-    fig.update_layout(title="Loss of the one-unit RNN after 50 steps", xaxis_title="w",
+    fig.update_layout(title="Loss of the one-unit RNN on sequences of 50 steps", xaxis_title="w",
                       yaxis_title="b", height=450, width=600, template="plotly_white",
                       xaxis=dict(range=W_RANGE), yaxis=dict(range=B_RANGE),
                       margin=dict(t=100), legend=dict(orientation="h", x=0, y=1.0,

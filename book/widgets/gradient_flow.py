@@ -213,7 +213,7 @@ class GradientFlowExplorer(TrainingWidget):
         self.heatmap.data[0].update(x=(columns + 1).astype(np.int32), y=rows.astype(np.int32),
                                     z=np.round(z.T, 2))
         gain = f"gain {trainer.gains[k]:g}"
-        which = f"{gain} (of 8: choose under 'heatmap shows gain')" if trainer.n_models > 1 else gain
+        which = f"{gain} of the sweep's 8" if trainer.n_models > 1 else gain
         self.heatmap.layout.title = f"log10 ||dL/dh_t||, {which}"
 
     def draw(self, trainer):

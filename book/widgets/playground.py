@@ -41,7 +41,7 @@ class Playground(TrainingWidget):
         self.weight_decay = number(float(weight_decay), "L2 (weight decay)")
         self.steps = number(int(steps), "steps")
         self.seed = number(int(seed), "seed")
-        self.boundary = figure("p(class 1)", height=420, width=460)
+        self.boundary = figure("p(class 1)", "x1", "x2", height=420, width=460)
         self.boundary.update_yaxes(scaleanchor="x")
         self.loss_figure = figure("cross-entropy", "step", height=260, width=460, log_y=True)
         super().__init__([self.dataset, self.noise, self.depth, self.width, self.activation,

@@ -1,12 +1,15 @@
 """A widget's runs, computed when the book builds, as one figure with a slider: the static
 book stays explorable without a kernel.
 
-``explorable(widget, "clip", [0.1, 1, 10])`` trains the widget to the end (``run_to_end``)
+``explorable(ClippingExplorer, "clip", [0.1, 1, 10])`` makes the widget (a class is made
+without a browser channel; an instance is used as it is), trains it to the end (``run_to_end``)
 once per value of one control, the other controls at their values, and returns one plotly
 figure of the chosen widget figure whose slider moves between the runs, each titled with the
 widget's own words for how it ended, and the runs by value. For a control that only changes
-what is drawn (``drawn_only``), the widget trains once and each value is a redraw.
+what is drawn (``drawn_only``), the widget trains once and each value is a redraw. Heatmaps
+share one colour range across the frames unless ``common_colours`` is False.
 """
+import contextlib
 import textwrap
 
 import plotly.graph_objects as go
@@ -14,7 +17,25 @@ import plotly.graph_objects as go
 from .. import plots
 
 
-def explorable(widget, control, values, figure=0, drawn_only=False, label=None, **settings):
+@contextlib.contextmanager
+def without_browser():
+    """Widgets made here open no channel to a browser. A page's kernel would otherwise send
+    their state to the notebook, and the built page would carry it (megabytes) with a script
+    from the network to draw widgets that nobody shows."""
+    from ipywidgets import Widget
+    opening = Widget.open
+    Widget.open = lambda self: None
+    try:
+        yield
+    finally:
+        Widget.open = opening
+
+
+def explorable(widget, control, values, figure=0, drawn_only=False, label=None,
+               common_colours=True, **settings):
+    if isinstance(widget, type):               # a widget class: made here, with no browser
+        with without_browser():
+            widget = widget()
     box = getattr(widget, control)
     before = {name: getattr(widget, name).value for name in (control, *settings)}
     frames, runs = {}, {}
@@ -36,4 +57,5 @@ def explorable(widget, control, values, figure=0, drawn_only=False, label=None, 
     for name, value in before.items():
         getattr(widget, name).value = value
     active = before[control] if before[control] in frames else None
-    return plots.slider(frames, label or box.description, active=active), runs
+    return plots.slider(frames, label or box.description, active=active,
+                        common_colours=common_colours), runs

@@ -87,7 +87,7 @@ def figure(title, xaxis="", yaxis="", height=260, width=560, log_y=False):
                                       template="plotly_white", margin=dict(l=60, r=10, t=40, b=40),
                                       xaxis_title=xaxis, yaxis_title=yaxis))
     if log_y:
-        fig.update_yaxes(type="log")
+        fig.update_yaxes(type="log", dtick=1, exponentformat="power")    # ticks at powers of ten
     return fig
 
 
@@ -311,10 +311,10 @@ class TrainingWidget:
             getattr(self, name).value = value
         settings = self.settings()
         with no_full_collections():
-            run, n_steps, _ = self.make_run(settings)
-            self.run, outcome = run, None
             for fig in self.figures:
                 fig.layout.annotations = ()
+            run, n_steps, _ = self.make_run(settings)
+            self.run, outcome = run, None
             for _ in range(n_steps):
                 result = self.step(run)
                 if inspect.isgenerator(result):
@@ -453,11 +453,11 @@ class TrainingWidget:
 
     async def _train(self, settings):
         with torch_threads(self.cpu_threads) as threads, no_full_collections():
+            for fig in self.figures:
+                fig.layout.annotations = ()
             run, n_steps, device = self.make_run(settings)
             self.run = run
             where = self.where(device, threads)
-            for fig in self.figures:
-                fig.layout.annotations = ()
             self.say(f"training on {where} — step 0/{n_steps}")
             done, outcome, self._last_draw = 0, None, 0.0
             self._last_status = time.perf_counter()

@@ -4,6 +4,9 @@ Importing this module registers the renderer ``course``: in JupyterLab a figure 
 plotly's own extension; in the built book its HTML expects ``Plotly`` to be loaded once
 from the book's static files, so no page embeds or downloads plotly.js.
 """
+import html as html_lib
+import re
+
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -13,12 +16,70 @@ PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
 
+HIDDEN = ("position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;"
+          "clip:rect(0,0,0,0);white-space:nowrap;border:0")
+
+
+def _plain(text):
+    """A plotly label as plain text: tags dropped, line breaks as "; "."""
+    text = re.sub(r"<br\s*/?>", "; ", str(text or ""))
+    return html_lib.unescape(re.sub(r"<[^>]+>", "", text)).strip(" ;")
+
+
+def _axis_words(layout, axis, name):
+    found = layout.get(axis, {}) or {}
+    title = found.get("title", {})
+    title = _plain(title.get("text") if isinstance(title, dict) else title)
+    if not title:
+        return ""
+    return f"{name} axis: {title}" + (" (log scale)" if found.get("type") == "log" else "")
+
+
+def text_alternative(fig_dict):
+    """What a figure shows, in words, for readers who cannot see it: its title, its axes,
+    its colour scale and the series it draws (the alternative text of every figure)."""
+    layout = fig_dict.get("layout", {}) or {}
+    title = layout.get("title", {})
+    title = _plain(title.get("text") if isinstance(title, dict) else title)
+    parts = [f"Figure: {title.rstrip('.') or 'untitled'}."]
+    axes = [w for w in (_axis_words(layout, "xaxis", "Horizontal"),
+                        _axis_words(layout, "yaxis", "vertical")) if w]
+    if axes:
+        parts.append("; ".join(axes) + ".")
+    names, scales = [], []
+    for trace in fig_dict.get("data", []):
+        name = _plain(trace.get("name"))
+        if name and trace.get("visible", True) is True and name not in names:
+            names.append(name)
+        bar = (trace.get("colorbar") or (trace.get("marker") or {}).get("colorbar") or {})
+        bar_title = bar.get("title", {})
+        bar_title = _plain(bar_title.get("text") if isinstance(bar_title, dict) else bar_title)
+        if bar_title and bar_title not in scales:
+            scales.append(bar_title)
+    if scales:
+        parts.append("Colour shows " + ", ".join(scales) + ".")
+    if names:
+        parts.append("Series: " + ", ".join(names) + ".")
+    sliders = layout.get("sliders") or []
+    if sliders:
+        prefix = _plain((sliders[0].get("currentvalue") or {}).get("prefix", "")).rstrip(": ")
+        values = [_plain(step.get("label")) for step in sliders[0].get("steps", [])]
+        parts.append(f"A slider{' over ' + prefix if prefix else ''} shows the values "
+                     + ", ".join(values) + ".")
+    return " ".join(parts)
+
+
 class CourseRenderer(MimetypeRenderer):
-    """plotly's JSON mimetype for JupyterLab plus HTML that relies on a page-level plotly.js."""
+    """plotly's JSON mimetype for JupyterLab plus HTML that relies on a page-level plotly.js,
+    in a ``<figure>`` whose caption, for screen readers only, says what it shows."""
 
     def to_mimebundle(self, fig_dict):
         html = pio.to_html(fig_dict, include_plotlyjs=False, full_html=False,
                            config={"responsive": True, "displaylogo": False})
+        caption = html_lib.escape(text_alternative(fig_dict))
+        html = (f'<figure class="course-figure" style="margin:0">{html}'
+                f'<figcaption class="course-figure-text" style="{HIDDEN}">{caption}</figcaption>'
+                f'</figure>')
         return {"application/vnd.plotly.v1+json": fig_dict, "text/html": html}
 
 
@@ -304,6 +365,8 @@ def slider(frames, label, active=None, title=None, common_colours=True):
     one colour range across frames unless ``common_colours`` is False (each frame's own)."""
     values = list(frames)
     figures = [go.Figure(frames[value]) for value in values]
+    for frame in figures:                      # a live figure's random trace ids: not kept
+        frame.update_traces(uid=None)
     active = 0 if active is None else values.index(active)
     keys = [[pio.to_json(go.Figure(data=[trace]), validate=False) for trace in fig.data]
             for fig in figures]

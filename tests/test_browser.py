@@ -93,9 +93,13 @@ def test_static_page_stays_explorable(site, browser, page):
     before = tab.evaluate(state)
     assert before["n"] >= 2
     target = 1 if before["active"] == 0 else 0
-    # click the slider like a reader: on its rail, above the step's tick
-    tick = tab.locator(".js-plotly-plot .slider-container .slider-tick-rect").nth(target).bounding_box()
-    rail = tab.locator(".js-plotly-plot .slider-container .slider-rail-touch-rect").first.bounding_box()
+    # click the slider like a reader: scrolled into view, on its rail above the step's tick
+    index = tab.evaluate("() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+                         ".findIndex(d => d.layout && d.layout.sliders && d.layout.sliders.length)")
+    figure = tab.locator(".js-plotly-plot").nth(index)
+    figure.scroll_into_view_if_needed()
+    tick = figure.locator(".slider-container .slider-tick-rect").nth(target).bounding_box()
+    rail = figure.locator(".slider-container .slider-rail-touch-rect").first.bounding_box()
     tab.mouse.click(tick["x"] + tick["width"] / 2, rail["y"] + rail["height"] / 2)
     tab.wait_for_function(f"() => ({state})().active === {target}")
     after = tab.evaluate(state)

@@ -4,6 +4,7 @@ The build executes each page once (jupyter-book, cached); these tests read its o
 _build/jupyter_execute and the execution cache. Determinism costs one more execution per page.
 """
 import json
+import re
 from pathlib import Path
 
 import jupytext
@@ -105,3 +106,14 @@ def test_numbers_in_prose_are_glued_from_outputs(built_book):
         for key in [part.split("`")[1].split(":")[0] for part in text.split("{glue:text}")[1:]]:
             glued = json.loads((built_book / "jupyter_execute" / f"{page}.glue.json").read_text())
             assert key in glued, f"{page}: {key} is quoted but never glued"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_figure_says_in_words_what_it_shows(built_book, page):
+    """Each figure of the built page carries a text alternative (a caption for screen readers)
+    with its title, axes, colour scale and series (``book.plots.text_alternative``)."""
+    html = (built_book / "html" / f"{page}.html").read_text()
+    captions = re.findall(r'<figcaption class="course-figure-text"[^>]*>(.*?)</figcaption>', html, re.S)
+    assert len(captions) == html.count("Plotly.newPlot("), "a figure without its text alternative"
+    for caption in captions:
+        assert caption.startswith("Figure: ") and "Figure: untitled" not in caption, caption

@@ -36,12 +36,13 @@ def reward_distributions(q_star, n_samples=500, seed=0, title=""):
 
 
 def grid_values(panels, title="", fmt=".1f", colorscale=((0, "#6baed6"), (1, "#f7fbff")),
-                arrows=None, n_cols=3):
+                arrows=None, n_cols=3, value_name="value"):
     """Heatmaps of values on a grid, the number written in every cell, ``n_cols`` panels a row.
 
     ``panels`` maps a subtitle to a (rows, cols) array; ``arrows`` optionally maps some of the
     subtitles to (rows, cols, 4) boolean arrays of greedy actions (up, right, down, left),
-    written under the numbers. All panels share one colour scale."""
+    written under the numbers. All panels share one colour scale, titled ``value_name``;
+    rows count from the top, as the grid is drawn."""
     names = list(panels)
     n_cols = min(n_cols, len(names))
     n_rows = -(-len(names) // n_cols)
@@ -58,9 +59,13 @@ def grid_values(panels, title="", fmt=".1f", colorscale=((0, "#6baed6"), (1, "#f
                 text[r, c] += "<br>" + "".join(ARROWS[a] for a in range(4) if best[r, c, a])
         fig.add_heatmap(z=v, text=text, texttemplate="%{text}", textfont=dict(size=12),
                         colorscale=colorscale, zmin=zmin, zmax=zmax, showscale=i == 0,
+                        colorbar=dict(title=value_name),
                         hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>",
                         row=i // n_cols + 1, col=i % n_cols + 1)
-    return _finish(fig, title, 60 + 290 * n_rows)
+    fig = _finish(fig, title, 60 + 290 * n_rows)
+    fig.update_xaxes(showticklabels=True, dtick=1, title_text="column")
+    fig.update_yaxes(showticklabels=True, dtick=1)
+    return fig.update_yaxes(title_text="row", col=1)
 
 
 def path_maps(panels, cliff=(), start=None, goal=None, title=""):

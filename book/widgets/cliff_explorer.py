@@ -21,6 +21,7 @@ PAUSE_EVERY = 300         # moves between yields within an episode
 
 class CliffExplorer(TrainingWidget):
     HEAVIEST = (dict(method="SARSA", epsilon=1.0, episodes=5000),)    # random walks: longest episodes
+    draw_between_parts = True        # the values change at every move: redraw inside long episodes
 
     def __init__(self, method="Q-learning", epsilon=0.1, alpha=0.5, gamma=1.0, episodes=300,
                  seed=0):

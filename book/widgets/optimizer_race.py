@@ -69,6 +69,10 @@ class OptimizerRace(TrainingWidget):
             for colour, name in zip(PALETTE, OPTIMIZERS):
                 self.loss_figure.add_scatter(x=[], y=[], mode="lines", name=name,
                                              line=dict(color=colour))
+            start = next(iter(race.losses.values()))[0]    # the loss of not moving: the line to beat
+            self.loss_figure.add_scatter(x=[0, steps], y=[start, start], mode="lines",
+                                         name=f"the start ({start:.3g})",
+                                         line=dict(color="black", dash="dash", width=1))
             self.loss_figure.update_yaxes(type="log" if race.surface.positive else "linear")
         return race, steps, torch.device("cpu")
 

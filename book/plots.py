@@ -26,10 +26,15 @@ def _plain(text):
     return html_lib.unescape(re.sub(r"<[^>]+>", "", text)).strip(" ;")
 
 
+def _title(part):
+    """The plain text of a layout, axis or colour bar title (a dict or a string)."""
+    title = (part or {}).get("title", {})
+    return _plain(title.get("text") if isinstance(title, dict) else title)
+
+
 def _axis_words(layout, axis, name):
     found = layout.get(axis, {}) or {}
-    title = found.get("title", {})
-    title = _plain(title.get("text") if isinstance(title, dict) else title)
+    title = _title(found)
     if not title:
         return ""
     return f"{name} axis: {title}" + (" (log scale)" if found.get("type") == "log" else "")
@@ -39,8 +44,7 @@ def text_alternative(fig_dict):
     """What a figure shows, in words, for readers who cannot see it: its title, its axes,
     its colour scale and the series it draws (the alternative text of every figure)."""
     layout = fig_dict.get("layout", {}) or {}
-    title = layout.get("title", {})
-    title = _plain(title.get("text") if isinstance(title, dict) else title)
+    title = _title(layout)
     parts = [f"Figure: {title.rstrip('.') or 'untitled'}."]
     axes = [w for w in (_axis_words(layout, "xaxis", "Horizontal"),
                         _axis_words(layout, "yaxis", "vertical")) if w]
@@ -51,9 +55,7 @@ def text_alternative(fig_dict):
         name = _plain(trace.get("name"))
         if name and trace.get("visible", True) is True and name not in names:
             names.append(name)
-        bar = (trace.get("colorbar") or (trace.get("marker") or {}).get("colorbar") or {})
-        bar_title = bar.get("title", {})
-        bar_title = _plain(bar_title.get("text") if isinstance(bar_title, dict) else bar_title)
+        bar_title = _title(trace.get("colorbar") or (trace.get("marker") or {}).get("colorbar"))
         if bar_title and bar_title not in scales:
             scales.append(bar_title)
     if scales:

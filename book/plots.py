@@ -134,13 +134,13 @@ def curves(x, ys, title="", xaxis="", yaxis="", log_y=False, mode="lines+markers
                         line=dict(color="black", dash=dash, width=1.5))
     if log_y:
         fig.update_yaxes(type="log", exponentformat="power",
-                         dtick=_decade_step([*ys.values(), *(baselines or {}).values()]))
+                         dtick=decade_step([*ys.values(), *(baselines or {}).values()]))
     if log_x:
-        fig.update_xaxes(type="log", exponentformat="power", dtick=_decade_step([x]))
+        fig.update_xaxes(type="log", exponentformat="power", dtick=decade_step([x]))
     return _layout(fig, title, xaxis, yaxis)
 
 
-def _decade_step(arrays, max_ticks=12):
+def decade_step(arrays, max_ticks=12):
     """Decades between the ticks of a log axis over these values, so that it reads as powers of
     ten: 1, or 2, 5, 10 ... on a long axis; None (plotly's ticks, which also label 2 and 5)
     on an axis spanning less than two decades."""

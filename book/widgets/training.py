@@ -62,6 +62,7 @@ import plotly.graph_objects as go
 import torch
 
 from ..device import describe
+from ..plots import decade_step
 from ..stepping import exhaust
 
 STYLE = {"description_width": "110px"}
@@ -87,7 +88,7 @@ def figure(title, xaxis="", yaxis="", height=260, width=560, log_y=False):
                                       template="plotly_white", margin=dict(l=60, r=10, t=40, b=40),
                                       xaxis_title=xaxis, yaxis_title=yaxis))
     if log_y:
-        fig.update_yaxes(type="log", dtick=1, exponentformat="power")    # ticks at powers of ten
+        fig.update_yaxes(type="log", exponentformat="power")  # decade ticks: set at each redraw
     return fig
 
 
@@ -433,6 +434,11 @@ class TrainingWidget:
             for fig in self.figures:
                 batch.enter_context(fig.batch_update())
             self.draw(run)
+        for fig in self.figures:              # log axes read as powers of ten, as in the book
+            if fig.layout.yaxis.type == "log":  # (read after the batch: it holds the new data)
+                step = decade_step([t.y for t in fig.data if t.type == "scatter" and t.y is not None])
+                if fig.layout.yaxis.dtick != step:
+                    fig.layout.yaxis.dtick = step
         now = time.perf_counter()
         for fig in self.figures:
             self._views[id(fig)]["sent"] = now

@@ -1,6 +1,6 @@
 """Grading a whole class: the course's parallel grader against stock nbgrader, serially.
 
-    python benchmarks/grade_class.py                                   # 60 students x 12 assignments
+    python benchmarks/grade_class.py                                   # 60 students x every assignment
     python benchmarks/grade_class.py --students 4 --assignments pca,kmeans   # a quick run (< 3 min)
 
 1. A synthetic class (benchmarks/synthetic_class.py, seeded): --students N x the assignments

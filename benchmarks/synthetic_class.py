@@ -83,8 +83,8 @@ def submission(assignment, label, rng):
     """The notebook a student of this kind hands in for this assignment."""
     source = "exercises" if label == "blank" else "solutions"
     nb = nbformat.read(ROOT / source / assignment / f"{assignment}.ipynb", as_version=4)
-    if label == "partly wrong":
-        cell = rng.choice(answer_cells(nb))
+    if label == "partly wrong":        # a cell with a function to double (not a class)
+        cell = rng.choice([c for c in answer_cells(nb) if re.search(r"^def \w+", c.source, re.M)])
         cell.source = doubled(cell.source)
     elif label.startswith("misbehaving: "):
         cell = rng.choice(answer_cells(nb))

@@ -47,7 +47,7 @@ def _make(name, settings):
 print(json.dumps({name: getattr(_widgets, name).HEAVIEST for name in %r}))
 """
 WIDGETS = ("GradientFlowExplorer", "ClippingExplorer", "GatedRace", "OptimizerRace", "Playground",
-           "BanditLab", "CliffExplorer", "CartPoleTrainer")
+           "BanditLab", "CliffExplorer", "CartPoleTrainer", "GridworldPlanner")
 
 
 class Kernel:

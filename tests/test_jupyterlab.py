@@ -36,6 +36,8 @@ WIDGETS = [
     ("Playground(**Playground.HEAVIEST[0])", "units per layer", "1000", "refused"),
     ("CliffExplorer(**CliffExplorer.HEAVIEST[0])", "α (step size)", "5", "refused"),
     ("CartPoleTrainer(**CartPoleTrainer.HEAVIEST[0])", "hidden units", "1000", "refused"),
+    ("BanditLab(**BanditLab.HEAVIEST[0])", "bandit problems", "5000", "refused"),
+    ("GridworldPlanner(**GridworldPlanner.HEAVIEST[0])", "slip probability", "0.9", "refused"),
 ]
 
 
@@ -47,8 +49,8 @@ def free_port():
 
 def widgets_notebook(path):
     cells = [nbformat.v4.new_code_cell(
-        "from book.widgets import (CartPoleTrainer, CliffExplorer, ClippingExplorer, GatedRace, "
-        "GradientFlowExplorer, OptimizerRace, Playground)")]
+        "from book.widgets import (BanditLab, CartPoleTrainer, CliffExplorer, ClippingExplorer, "
+        "GatedRace, GradientFlowExplorer, GridworldPlanner, OptimizerRace, Playground)")]
     cells += [nbformat.v4.new_code_cell(make) for make, *_ in WIDGETS]
     nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {
         "name": "python3", "display_name": "Python 3", "language": "python"}}), path)

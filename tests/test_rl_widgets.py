@@ -3,8 +3,11 @@ numbers as the modules for the same seeds, the pole drawn where the state says."
 import numpy as np
 import pytest
 
-from book.rl import bandits, envs, policy, td
-from book.widgets import BanditLab, CartPoleTrainer, CliffExplorer
+import asyncio
+import time
+
+from book.rl import bandits, envs, mdp, policy, td
+from book.widgets import BanditLab, CartPoleTrainer, CliffExplorer, GridworldPlanner
 from book.widgets.cartpole_trainer import POLE, cart_shapes, random_return
 
 
@@ -77,3 +80,41 @@ def test_cartpole_trainer_is_the_chapters_reinforce_and_replays_its_episodes():
     assert widget.cart.layout.shapes[2].x0 == pytest.approx(x)
     assert random_return() == float(envs.episode_returns(envs.cartpole(), 100).mean())
     assert 15 < random_return() < 30
+
+
+@pytest.mark.parametrize("slip", [0.0, 0.2])
+def test_gridworld_planner_sweeps_are_the_modules_value_iteration(slip):
+    run, note = GridworldPlanner(slip=slip, sweeps=100).run_to_end()
+    world, start, goal, _ = mdp.cliff(slip)
+    reference = mdp.value_iteration(world, theta=1e-10)
+    assert run["deltas"][:len(reference.deltas)] == reference.deltas
+    np.testing.assert_allclose(run["V"], reference.V, atol=1e-9)
+    path = mdp.likely_path(world, reference.policy, start)
+    np.testing.assert_array_equal(run["path"], path)
+    assert path[-1] == goal and f"converged after {len(reference.deltas)} sweeps" in note
+    if slip == 0:                          # the shortest path, along the edge: 13 moves, -13
+        assert len(path) - 1 == 13 and abs(run["V"][start] + 13) < 1e-9
+
+
+def test_gridworld_planner_evaluates_the_random_policy_like_the_module():
+    run, _ = GridworldPlanner(method="evaluate the random policy", gamma=0.9, slip=0.1,
+                              sweeps=30).run_to_end()
+    world, *_ = mdp.cliff(0.1, 0.9)
+    reference = mdp.policy_evaluation(world, mdp.uniform_policy(world), max_sweeps=30)
+    np.testing.assert_allclose(run["V"], reference.history[30])
+
+
+def test_gridworld_planner_keeps_its_pace_and_draws_the_contraction_bound():
+    """A run at 20 sweeps per second lasts about sweeps / 20 s (the reader can watch it); the
+    largest change stays under gamma^k times the first one."""
+    widget = GridworldPlanner(gamma=0.9, sweeps=10, pace=20.0)
+    started = time.perf_counter()
+
+    async def drive():
+        await widget.train()
+    asyncio.run(drive())
+    took = time.perf_counter() - started
+    assert 10 / 20 <= took < 10 / 20 + 2.0, took
+    changes, bound = widget.changes.data[0].y, widget.changes.data[1].y
+    assert len(changes) == len(bound) == 10
+    assert (np.asarray(changes) <= np.asarray(bound) * (1 + 1e-6)).all()

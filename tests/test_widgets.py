@@ -11,14 +11,15 @@ import torch
 
 from book.data import load_digits
 from book.widgets import (BanditLab, CartPoleTrainer, CliffExplorer, ClippingExplorer, GatedRace,
-                          GradientFlowExplorer, OptimizerRace, Playground, TSNEExplorer)
+                          GradientFlowExplorer, GridworldPlanner, OptimizerRace, Playground, TSNEExplorer)
 from book.widgets.training import MAX_POINTS, PLACEHOLDER
 from book.widgets.tsne_explorer import validate
 
 WIDGETS = (GradientFlowExplorer, ClippingExplorer, GatedRace, OptimizerRace, Playground, BanditLab,
-           CliffExplorer, CartPoleTrainer)
-TWO_STEPS = {CliffExplorer: dict(episodes=2), CartPoleTrainer: dict(episodes=2, batch=1)}
-NUMPY_ONLY = (BanditLab, CliffExplorer)
+           CliffExplorer, CartPoleTrainer, GridworldPlanner)
+TWO_STEPS = {CliffExplorer: dict(episodes=2), CartPoleTrainer: dict(episodes=2, batch=1),
+             GridworldPlanner: dict(sweeps=2)}
+NUMPY_ONLY = (BanditLab, CliffExplorer, GridworldPlanner)
 HEAVIEST = [pytest.param(cls, settings, id=f"{cls.__name__}-{k}")
             for cls in WIDGETS for k, settings in enumerate(cls.HEAVIEST)]
 STOP_MS = 300
@@ -247,6 +248,7 @@ LONG_RUNS = [
     (Playground, dict(steps=4000)),
     (BanditLab, dict(runs=200, steps=3000)),
     (CliffExplorer, dict(episodes=1000)),
+    (GridworldPlanner, dict(sweeps=1000, pace=1000.0)),
 ]
 
 
@@ -268,7 +270,7 @@ def test_redraws_send_bounded_finite_data_about_ten_times_a_second(cls, settings
     run(drive())
     assert "done" in widget.status.value, widget.status.value
     assert max(trace_lengths(widget)) <= MAX_POINTS
-    assert settings.get("steps", settings.get("episodes")) > MAX_POINTS, "longer than the bound"
+    assert settings.get("steps", settings.get("episodes", settings.get("sweeps"))) > MAX_POINTS, "longer than the bound"
     assert not sent.non_finite, sent.non_finite[:3]
     assert max(sent.per_redraw) <= REDRAW_BYTES, max(sent.per_redraw)
     print(f"{cls.__name__}: {len(draws)} redraws, largest {max(sent.per_redraw) / 1000:.1f} kB")

@@ -99,6 +99,15 @@ def backup(mdp, V):
     return mdp.R + mdp.gamma * mdp.P @ V
 
 
+def sweep(mdp, V, policy=None):
+    """One synchronous sweep from V: the Bellman optimality update (eq. `bellman-opt`) without
+    a policy, the expectation update (eq. `bellman-v`) for ``policy``; terminal states stay 0."""
+    Q = backup(mdp, V)
+    new = Q.max(axis=1) if policy is None else (policy * Q).sum(axis=1)
+    new[mdp.terminal] = 0.0
+    return new
+
+
 @dataclass
 class Evaluation:
     V: np.ndarray                                      # the last estimate
@@ -119,9 +128,9 @@ def policy_evaluation(mdp, policy, theta=1e-10, in_place=False, max_sweeps=100_0
             old = V.copy()
             for s in range(mdp.n_states):
                 V[s] = policy[s] @ (mdp.R[s] + mdp.gamma * mdp.P[s] @ V)
+            V[mdp.terminal] = 0.0
         else:
-            old, V = V, (policy * backup(mdp, V)).sum(axis=1)
-        V[mdp.terminal] = 0.0
+            old, V = V, sweep(mdp, V, policy)
         result.history.append(V.copy())
         result.deltas.append(np.abs(V - old).max())
         if result.deltas[-1] < theta:
@@ -198,13 +207,37 @@ def value_iteration(mdp, theta=1e-10, max_sweeps=100_000):
     """V <- max_a [R + gamma P V] until the largest change is below ``theta`` (eq. `bellman-opt`)."""
     V, deltas = np.zeros(mdp.n_states), []
     for _ in range(max_sweeps):
-        new = backup(mdp, V).max(axis=1)
-        new[mdp.terminal] = 0.0
+        new = sweep(mdp, V)
         deltas.append(np.abs(new - V).max())
         V = new
         if deltas[-1] < theta:
             break
     return ValueIteration(V, greedy(mdp, V), deltas)
+
+
+def cliff(slip=0.0, gamma=1.0, shape=(4, 12)):
+    """Sutton & Barto's cliff walk (Example 6.6) as a known MDP: start in the bottom-left
+    corner, goal in the bottom-right, the cells between them a cliff that ends the episode with
+    -100; -1 per step; with probability ``slip`` a move goes in a random direction.
+    Returns (mdp, start, goal, cliff cells)."""
+    rows, cols = shape
+    start, goal = (rows - 1) * cols, rows * cols - 1
+    edge = list(range(start + 1, goal))
+    world = gridworld(shape, terminals=[goal, *edge], rewards={c: -100.0 for c in edge},
+                      slip=slip, gamma=gamma)
+    return world, start, goal, edge
+
+
+def likely_path(mdp, actions, start, max_steps=None):
+    """The states a deterministic policy visits from ``start`` when every move lands where it
+    most probably does (the intended cell, for a gridworld with slip < 3/4), up to a terminal
+    state or ``max_steps`` (default: the number of states)."""
+    path = [start]
+    for _ in range(max_steps or mdp.n_states):
+        if mdp.terminal[path[-1]]:
+            break
+        path.append(int(mdp.P[path[-1], actions[path[-1]]].argmax()))
+    return np.array(path)
 
 
 def ring(n_sites=16, max_speed=3, friction=0.3, push_cost=0.05, gamma=0.9):

@@ -5,8 +5,9 @@ from .cliff_explorer import CliffExplorer
 from .clipping import ClippingExplorer
 from .gated_race import GatedRace
 from .gradient_flow import GradientFlowExplorer
+from .gridworld_planner import GridworldPlanner
 from .optimizer_race import OptimizerRace
 from .playground import Playground
 from .tsne_explorer import TSNEExplorer
 
-__all__ = ["BanditLab", "CartPoleTrainer", "CliffExplorer", "ClippingExplorer", "GatedRace", "GradientFlowExplorer", "OptimizerRace", "Playground", "TSNEExplorer"]
+__all__ = ["BanditLab", "CartPoleTrainer", "CliffExplorer", "ClippingExplorer", "GatedRace", "GradientFlowExplorer", "GridworldPlanner", "OptimizerRace", "Playground", "TSNEExplorer"]

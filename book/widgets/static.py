@@ -50,9 +50,11 @@ def explorable(widget, control, values, figure=0, drawn_only=False, label=None,
         shown = go.Figure(widget.figures[figure].to_dict())
         title = shown.layout.title.text or ""
         if note and not drawn_only:         # how the run ended, in the widget's words
-            title += "".join(f"<br><sup>{line}</sup>" for line in textwrap.wrap(note, 110))
+            width = int((shown.layout.width or 700) / 6.5)          # characters of small type
+            lines = textwrap.wrap(note, width)
+            title += "".join(f"<br><sup>{line}</sup>" for line in lines)
+            shown.layout.margin.t = (shown.layout.margin.t or 45) + 16 * len(lines)
         shown.layout.title.text = title
-        shown.layout.margin.t = max(shown.layout.margin.t or 0, 45 + 16 * title.count("<br>"))
         frames[value], runs[value] = shown, run
     for name, value in before.items():
         getattr(widget, name).value = value

@@ -15,7 +15,10 @@ A widget subclasses ``TrainingWidget`` and writes five small hooks; the loop doe
         ``yield``s between parts (a slice of the batch, one model of several), the loop may
         serve the kernel or stop there, and it ``return``s None or the message at the end.
         Keep every part well under 100 ms at the heaviest allowed settings. Set the class
-        attribute ``draw_between_parts`` when a part leaves something new to draw.
+        attribute ``draw_between_parts`` when a part leaves something new to draw. A part
+        that yields a number of seconds asks the loop to rest that long, serving the kernel
+        (a paced demonstration: steps so fast that nobody could watch them); ``run_to_end``
+        does not wait.
     draw(self, run)
         Update the figures. The loop calls it inside one batched update per figure, at most
         every ``redraw_seconds``; send bounded data (``set_curve`` / ``thin``: at most
@@ -396,6 +399,14 @@ class TrainingWidget:
         await asyncio.sleep(self.yield_seconds)
         self._last_yield = time.perf_counter()
 
+    async def _rest(self, seconds):
+        """Sleep ``seconds`` in short naps, serving the kernel; True if Stop came meanwhile."""
+        end = time.perf_counter() + seconds
+        while not self._stop and (left := end - time.perf_counter()) > 0:
+            await asyncio.sleep(min(left, 0.05))
+        self._last_yield = time.perf_counter()
+        return self._stop
+
     async def _through(self, parts):
         """Run a step given as a generator of parts, yielding to the kernel between parts
         when the slice is spent; _STOPPED if Stop came in the middle. A long step shows
@@ -403,10 +414,14 @@ class TrainingWidget:
         count = 0
         while True:
             try:
-                next(parts)
+                rest = next(parts)
             except StopIteration as done:
                 return done.value
             count += 1
+            if isinstance(rest, (int, float)) and not isinstance(rest, bool) and rest > 0:
+                if await self._rest(rest):
+                    parts.close()
+                    return _STOPPED
             now = time.perf_counter()
             where, done, n_steps = self._progress
             if self.draw_between_parts and now - self._last_draw >= self.redraw_seconds:

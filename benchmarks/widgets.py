@@ -47,7 +47,8 @@ def _make(name, settings):
 print(json.dumps({name: getattr(_widgets, name).HEAVIEST for name in %r}))
 """
 WIDGETS = ("GradientFlowExplorer", "ClippingExplorer", "GatedRace", "OptimizerRace", "Playground",
-           "BanditLab", "CliffExplorer", "CartPoleTrainer", "GridworldPlanner")
+           "BanditLab", "CliffExplorer", "CartPoleTrainer", "GridworldPlanner",
+           "DQNTrainer")
 
 
 class Kernel:

@@ -6,8 +6,10 @@ import pytest
 import asyncio
 import time
 
-from book.rl import bandits, envs, mdp, policy, td
-from book.widgets import BanditLab, CartPoleTrainer, CliffExplorer, GridworldPlanner
+import torch
+
+from book.rl import bandits, dqn, envs, mdp, policy, td
+from book.widgets import BanditLab, CartPoleTrainer, CliffExplorer, DQNTrainer, GridworldPlanner
 from book.widgets.cartpole_trainer import POLE, cart_shapes, random_return
 
 
@@ -118,3 +120,31 @@ def test_gridworld_planner_keeps_its_pace_and_draws_the_contraction_bound():
     changes, bound = widget.changes.data[0].y, widget.changes.data[1].y
     assert len(changes) == len(bound) == 10
     assert (np.asarray(changes) <= np.asarray(bound) * (1 + 1e-6)).all()
+
+
+def test_dqn_trainer_trains_the_modules_agents():
+    """The trainer's variants are the page's DQN agents, trained in lockstep: the same returns
+    and values as dqn.train_dqn with the same settings; the cart is the first agent's state."""
+    widget = DQNTrainer(variants=("DQN", "no replay", "no target network"), period=20,
+                        buffer=2000, steps=1600, seed=4)
+    run, note = widget.run_to_end()
+    agent = dqn.DQN(4, 2, n_agents=3, hidden_size=32, lr=2e-3, gamma=0.99, batch_size=32,
+                    replay_capacity=[2000, 32, 2000], target_period=[20, 20, 1], seed=4)
+    reference = dqn.train_dqn(agent, 1600, seed=4)
+    assert run.episode_returns == reference.episode_returns and run.n_steps == 1600
+    np.testing.assert_array_equal(run.value_curve(), reference.value_curve())
+    x, _, angle, _ = run.observations[0].tolist()
+    assert widget.cart.layout.shapes[2].x1 == pytest.approx(x + POLE * np.sin(angle))
+    assert note.startswith("mean return of the last 10 episodes — DQN: ")
+    names = [trace.name for trace in widget.returns_figure.data]
+    assert names[:3] == ["DQN", "no replay", "no target network"]
+    assert names[4].startswith("random policy") and np.allclose(widget.values_figure.data[-1].y, 100)
+
+
+def test_dqn_trainer_refuses_no_variant_and_a_target_period_of_one():
+    widget = DQNTrainer()
+    widget.variants.value = ()
+    assert widget.train() is None and "no variant chosen" in widget.status.value
+    widget.variants.value = ("DQN",)
+    widget.period.value = 1
+    assert widget.train() is None and "choose a value between 2 and" in widget.status.value

@@ -10,15 +10,15 @@ import pytest
 import torch
 
 from book.data import load_digits
-from book.widgets import (BanditLab, CartPoleTrainer, CliffExplorer, ClippingExplorer, GatedRace,
-                          GradientFlowExplorer, GridworldPlanner, OptimizerRace, Playground, TSNEExplorer)
+from book.widgets import (BanditLab, CartPoleTrainer, CliffExplorer, ClippingExplorer, DQNTrainer,
+                          GatedRace, GradientFlowExplorer, GridworldPlanner, OptimizerRace, Playground, TSNEExplorer)
 from book.widgets.training import MAX_POINTS, PLACEHOLDER
 from book.widgets.tsne_explorer import validate
 
 WIDGETS = (GradientFlowExplorer, ClippingExplorer, GatedRace, OptimizerRace, Playground, BanditLab,
-           CliffExplorer, CartPoleTrainer, GridworldPlanner)
+           CliffExplorer, CartPoleTrainer, GridworldPlanner, DQNTrainer)
 TWO_STEPS = {CliffExplorer: dict(episodes=2), CartPoleTrainer: dict(episodes=2, batch=1),
-             GridworldPlanner: dict(sweeps=2)}
+             GridworldPlanner: dict(sweeps=2), DQNTrainer: dict(steps=16)}
 NUMPY_ONLY = (BanditLab, CliffExplorer, GridworldPlanner)
 HEAVIEST = [pytest.param(cls, settings, id=f"{cls.__name__}-{k}")
             for cls in WIDGETS for k, settings in enumerate(cls.HEAVIEST)]
@@ -249,6 +249,7 @@ LONG_RUNS = [
     (BanditLab, dict(runs=200, steps=3000)),
     (CliffExplorer, dict(episodes=1000)),
     (GridworldPlanner, dict(sweeps=1000, pace=1000.0)),
+    (DQNTrainer, dict(steps=4000)),
 ]
 
 

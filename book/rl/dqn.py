@@ -8,8 +8,6 @@ how the page compares four variants over several seeds within its time budget; t
 of each agent is the one-agent algorithm of the page's equation ``dqn-loss``.
 """
 import math
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 from torch import nn
@@ -147,12 +145,44 @@ class DQN:
                 target.copy_(torch.where(due.view(-1, *[1] * (online.dim() - 1)), online, target))
 
 
-@dataclass
 class DQNRun:
-    episode_returns: list      # per agent: the returns of its finished episodes, in order
-    episode_ends: list         # per agent: the step at which each of those episodes ended
-    n_steps: int
-    agent: DQN
+    """Every agent of ``agent`` playing its own CartPole-v1: ``advance(n)`` plays n environment
+    steps, with one gradient step every ``train_every`` steps (Mnih et al. took 4). The returns
+    of finished episodes and the step at which each ended are kept per agent."""
+
+    def __init__(self, agent, seed=0, train_every=2):
+        self.agent, self.train_every = agent, train_every
+        self.envs = cartpole_vector(agent.n_agents)
+        observations, _ = self.envs.reset(seed=seed)
+        self.observations = torch.as_tensor(observations, device=agent.device)
+        self.episode_returns = [[] for _ in range(agent.n_agents)]
+        self.episode_ends = [[] for _ in range(agent.n_agents)]
+        self.running = np.zeros(agent.n_agents)               # return of each current episode
+        self.resetting = np.zeros(agent.n_agents, dtype=bool)  # the last step reset these
+        self.n_steps = 0
+
+    def advance(self, n_steps):
+        agent, device, obs = self.agent, self.agent.device, self.observations
+        for _ in range(n_steps):
+            self.n_steps += 1
+            actions = agent.act(obs)
+            next_observations, rewards, terminated, truncated, _ = self.envs.step(actions.cpu().numpy())
+            next_obs = torch.as_tensor(next_observations, device=device)
+            real = torch.as_tensor(np.flatnonzero(~self.resetting), device=device)  # not a reset
+            agent.buffer.push(real, obs[real], actions[real],
+                              torch.as_tensor(rewards, device=device)[real], next_obs[real],
+                              torch.as_tensor(terminated, dtype=torch.float32, device=device)[real])
+            if self.n_steps % self.train_every == 0:
+                agent.update()
+            self.running += rewards
+            done = terminated | truncated
+            for k in np.flatnonzero(done):
+                self.episode_returns[k].append(self.running[k])
+                self.episode_ends[k].append(self.n_steps)
+            self.running[done] = 0
+            self.resetting = done
+            obs = next_obs
+        self.observations = obs
 
     def value_curve(self):
         """Mean of max_a' q_target(s', a') over each update's batch, per agent: shape
@@ -175,33 +205,8 @@ class DQNRun:
 
 
 def train_dqn(agent, n_steps, seed=0, train_every=2):
-    """Run every agent of ``agent`` on its own CartPole-v1 for ``n_steps`` steps, with one
-    gradient step every ``train_every`` steps (Mnih et al. took 4)."""
-    envs = cartpole_vector(agent.n_agents)
-    observations, _ = envs.reset(seed=seed)
-    device = agent.device
-    returns = [[] for _ in range(agent.n_agents)]
-    ends = [[] for _ in range(agent.n_agents)]
-    running = np.zeros(agent.n_agents)
-    resetting = np.zeros(agent.n_agents, dtype=bool)    # this step only resets these environments
-    obs = torch.as_tensor(observations, device=device)
-    for step in range(1, n_steps + 1):
-        actions = agent.act(obs)
-        next_observations, rewards, terminated, truncated, _ = envs.step(actions.cpu().numpy())
-        next_obs = torch.as_tensor(next_observations, device=device)
-        real = torch.as_tensor(np.flatnonzero(~resetting), device=device)
-        agent.buffer.push(real, obs[real], actions[real],
-                          torch.as_tensor(rewards, device=device)[real], next_obs[real],
-                          torch.as_tensor(terminated, dtype=torch.float32, device=device)[real])
-        if step % train_every == 0:
-            agent.update()
-        running += rewards
-        done = terminated | truncated
-        for k in np.flatnonzero(done):
-            returns[k].append(running[k])
-            ends[k].append(step)
-        running[done] = 0
-        resetting = done
-        obs = next_obs
-    envs.close()
-    return DQNRun(returns, ends, n_steps, agent)
+    """Run every agent of ``agent`` on its own CartPole-v1 for ``n_steps`` steps (``DQNRun``)."""
+    run = DQNRun(agent, seed, train_every)
+    run.advance(n_steps)
+    run.envs.close()
+    return run

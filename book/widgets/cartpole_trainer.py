@@ -43,6 +43,14 @@ def cart_shapes(x, angle):
                  y1=top + POLE * np.cos(angle), line=dict(color=PALETTE[3], width=6))]
 
 
+def cart_figure(title, width=560):
+    """An empty figure for ``cart_shapes``: the track's length, the pole's height, equal scales."""
+    return go.FigureWidget(layout=dict(
+        title=title, height=220, width=width, template="plotly_white",
+        margin=dict(l=40, r=10, t=40, b=30), xaxis=dict(range=[-2.6, 2.6], title="cart position"),
+        yaxis=dict(range=[-0.2, 1.4], visible=False, scaleanchor="x")))
+
+
 class CartPoleTrainer(TrainingWidget):
     HEAVIEST = (dict(hidden_size=256, batch=32, episodes=5000),)
 
@@ -58,10 +66,7 @@ class CartPoleTrainer(TrainingWidget):
         self.returns_figure = figure("return of each episode", "episode", "return",
                                      height=280, width=560)
         self.returns_figure.update_yaxes(range=[0, 520])
-        self.cart = go.FigureWidget(layout=dict(
-            title="the current policy, replayed", height=220, width=560, template="plotly_white",
-            margin=dict(l=40, r=10, t=40, b=30), xaxis=dict(range=[-2.6, 2.6], title="cart position"),
-            yaxis=dict(range=[-0.2, 1.4], visible=False, scaleanchor="x")))
+        self.cart = cart_figure("the current policy, replayed")
         super().__init__([self.baseline, self.learning_rate, self.hidden_size, self.batch,
                           self.episodes, self.seed], [self.returns_figure, self.cart])
 

@@ -1,12 +1,10 @@
 """The reinforcement-learning widgets are the chapters' own code, driven live: the same
 numbers as the modules for the same seeds, the pole drawn where the state says."""
-import numpy as np
-import pytest
-
 import asyncio
 import time
 
-import torch
+import numpy as np
+import pytest
 
 from book.rl import bandits, dqn, envs, mdp, policy, td
 from book.widgets import BanditLab, CartPoleTrainer, CliffExplorer, DQNTrainer, GridworldPlanner

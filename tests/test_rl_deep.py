@@ -6,7 +6,8 @@ Glue keys read from the built book:
     car_optimism_{first_max,ratio}, cost_mound_{peak,peak_1,peak_12,position,velocity},
     cost_optimistic_{start,real}, random_cartpole, random_car, dqn_learns_{dqn,random,ratio},
     no_target_diverges_{values,dqn_values,bound,no_target,neither,always_right,above_from},
-    replay_helps_{no_replay,ratio}, and each claim's verdict under its own name.
+    replay_helps_{no_replay,ratio}, trainer_period_{values10,values50,return10,return50},
+    and each claim's verdict under its own name.
   rl/policy_gradients: random_corridor, random_cartpole, corridor_optimum_{p,value,right,left,gap},
     baseline_unbiased_{exact,without,without_error,with_b,with_error},
     baseline_variance_{without,with_b,ratio}, corridor_converges_{best,reinforce,baseline,actor_critic},
@@ -311,8 +312,11 @@ def test_tile_coding_sarsa_solves_mountain_car_and_dqn_needs_both_ingredients(bu
     assert g["no_target_diverges_values"] > 100 * bound > 100 * g["no_target_diverges_dqn_values"]
     assert g["no_target_diverges_no_target"] < g["random_cartpole"]
     assert g["dqn_learns_dqn"] > 1.5 * g["replay_helps_no_replay"]
+    # the trainer's static run: a target copied every 10 updates does not hold, every 50 does
+    assert g["trainer_period_values10"] > 100 * bound > bound > g["trainer_period_values50"]
+    assert g["trainer_period_return10"] < g["random_cartpole"] * 2.5 < g["trainer_period_return50"]
     for verdict in ("tiles_generalize", "car_learns", "car_optimism", "cost_mound", "cost_optimistic",
-                    "dqn_learns", "no_target_diverges", "replay_helps"):
+                    "dqn_learns", "no_target_diverges", "replay_helps", "trainer_period"):
         assert g[verdict] is True
 
 

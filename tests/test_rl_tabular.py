@@ -10,7 +10,7 @@ Glue keys read from the build (chapters/rl/*.glue.json):
   mdp:     random_values_v1, random_values_v2, random_values_v3, random_values_v5,
            random_values_gap, in_place_faster_in_place, in_place_faster_two_arrays,
            pi_vi_agree_worst, ring_solved_optimal, ring_solved_random, ring_solved_idle,
-           ring_brakes_brake1, ring_brakes_brake3
+           ring_brakes_brake1, ring_brakes_brake3, planner_slip_{row0,row1,row2,v0,v1,v2}
   td:      td0_tradeoff_fast_5k, td0_tradeoff_slow_5k, td0_tradeoff_fast_end,
            td0_tradeoff_slow_end, td0_tradeoff_start, sarsa_earns_more_sarsa,
            sarsa_earns_more_q, q_learning_optimal_q13, sarsa_safe_sarsa17, sarsa_safe_sarsa13
@@ -232,6 +232,9 @@ def test_mdp_chapter_finds_example_4_1_and_a_braking_particle(built_book):
     assert g["pi_vi_agree_worst"] == -3
     assert g["ring_solved_optimal"] > 5 * max(g["ring_solved_random"], g["ring_solved_idle"])
     assert g["ring_brakes_brake3"] > g["ring_brakes_brake1"]
+    # the planner's static run: the greedy path keeps further from the cliff as moves slip more
+    assert (g["planner_slip_row0"], g["planner_slip_row1"], g["planner_slip_row2"]) == (2, 1, 0)
+    assert g["planner_slip_v0"] == -13 and g["planner_slip_v0"] > g["planner_slip_v1"] > g["planner_slip_v2"]
 
 
 def test_td_chapter_contrasts_sarsa_and_q_learning_on_the_cliff(built_book):

@@ -1,11 +1,20 @@
-"""One place that decides where tensors live.
+"""One place that decides where tensors live, and on how many CPU threads.
 
 Order of preference: CUDA, then Apple's MPS, then the CPU. Set ``COURSE_DEVICE``
 (for example ``COURSE_DEVICE=cpu``) to override the choice.
+
+Every process that imports the course's torch code runs torch on ``CPU_THREADS`` CPU threads
+(``COURSE_CPU_THREADS``, default 1). The course's networks are small (hundreds to a few
+hundred thousand weights): a second thread gains less than the threads lose waiting for each
+other, and when another program keeps a core busy they wait far longer
+(``benchmarks/threads.py`` measures it: pages, widgets and their static runs alike).
 """
 import os
 
 import torch
+
+CPU_THREADS = int(os.environ.get("COURSE_CPU_THREADS", "1"))
+torch.set_num_threads(CPU_THREADS)
 
 
 def get_device(prefer=None):

@@ -1,4 +1,8 @@
 """The from-scratch models of book/ against scikit-learn, and the Ising sampler's physics."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -125,3 +129,17 @@ def test_softmax_regression_on_cuda_matches_cpu():
     gpu = classifiers.fit_softmax_regression(X, y, n_epochs=50, device=torch.device("cuda"))
     assert gpu.device.startswith("cuda")
     assert np.allclose(cpu.loss, gpu.loss, atol=1e-4)
+
+
+@pytest.mark.parametrize("setting,threads", [(None, 1), ("2", 2)])
+def test_the_course_runs_torch_on_its_cpu_threads(setting, threads):
+    """Importing the course's torch code sets torch's CPU threads once (book.device): one by
+    default, COURSE_CPU_THREADS otherwise; the pages, widgets and static runs share it."""
+    env = {k: v for k, v in os.environ.items() if k != "COURSE_CPU_THREADS"}
+    if setting:
+        env["COURSE_CPU_THREADS"] = setting
+    code = ("import torch; torch.set_num_threads(2); import book.rnn, book.nn, book.widgets; "
+            "print(torch.get_num_threads())")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout
+    assert out.split()[-1] == str(threads)

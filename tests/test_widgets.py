@@ -239,6 +239,45 @@ def test_a_step_in_parts_is_the_same_step():
     assert all(torch.equal(a, b) for a, b in zip(before, abandoned.model.parameters()))
 
 
+def test_a_long_step_is_drawn_as_its_slices_arrive():
+    """Inside a step split into slices, the gradient-flow explorer redraws the step's
+    ||dL/dh_t|| estimated from the sequences done so far, and the gated race marks the loss
+    so far of the contender in training: redraws with news at the slices' pace."""
+    from book.rnn.train import Trainer
+    trainer = Trainer(kind="lstm", task="adding", length=200, hidden_size=64)
+    stepper = trainer.step_in_parts(4)
+    next(stepper)
+    partial = trainer.partial
+    assert partial.seen == 8 and partial.grad_norms().shape == (200, 1)
+    assert np.isfinite(partial.loss()).all()
+    finish(stepper)
+    assert trainer.partial is None, "no partial state once the step is over"
+
+    flow = GradientFlowExplorer(cell="lstm", length=300, hidden_size=128, steps=2)
+    race = GatedRace(task="adding", length=300, budget=50000, steps=1)
+    titles, marked = [], []
+    flow_draw, race_draw = flow._draw, race._draw      # read after each batched update
+
+    def watch_flow(trainer):
+        flow_draw(trainer)
+        titles.append(flow.norm_figure.layout.title.text)
+
+    def watch_race(trainers):
+        race_draw(trainers)
+        marked.append(tuple(race.figure.data[-1].x or ()))
+    flow._draw, race._draw = watch_flow, watch_race
+    flow.redraw_seconds = race.redraw_seconds = 0.0       # every slice
+
+    async def drive():
+        await flow.train()
+        await race.train()
+    run(drive())
+    inside = [t for t in titles if "sequences" in t]
+    assert len(inside) >= 4 and inside[0] == "||dL/dh_t|| of step 1, from 5 of 32 sequences", titles
+    assert titles[-1] == "||dL/dh_t|| of step 2"
+    assert (1.0,) in marked and marked[-1] == (), "the marker shows a step in progress, then goes"
+
+
 LONG_RUNS = [
     (GradientFlowExplorer, dict(length=20, hidden_size=16, steps=700)),
     (GradientFlowExplorer, dict(length=30, hidden_size=16, steps=500, sweep=True)),
@@ -434,7 +473,9 @@ def test_gated_race_trains_all_contenders_on_equal_budgets():
         assert list(trainers) == ["tanh RNN", "GRU", "LSTM", "LSTM, chrono init"]
         sizes = [sum(p.numel() for p in t.model.parameters()) for t in trainers.values()]
         assert max(sizes) / min(sizes) < 1.15, sizes
-        assert all(len(trace.y) > 0 and np.isfinite(trace.y).all() for trace in race.figure.data)
+        *curves, in_progress = race.figure.data                 # curves, baseline; the marker
+        assert all(len(trace.y) > 0 and np.isfinite(trace.y).all() for trace in curves)
+        assert not in_progress.x, "no step in progress once the race is over"
         assert "final relative loss" in race.status.value
         assert hidden_for_budget("lstm", 2, 1, 1500) < hidden_for_budget("rnn", 2, 1, 1500)
 

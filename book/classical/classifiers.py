@@ -29,18 +29,12 @@ def fit_softmax_regression(X, y, n_classes=None, learning_rate=0.5, n_epochs=200
     model = torch.nn.Linear(X_t.shape[1], n_classes).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate, weight_decay=weight_decay)
     losses = []
-    threads = torch.get_num_threads()
-    if X_t.device.type == "cpu" and X_t.numel() <= 1_000_000:
-        torch.set_num_threads(1)     # a small linear model: more threads only wait for each other
-    try:
-        for _ in range(n_epochs):
-            optimizer.zero_grad()
-            loss = torch.nn.functional.cross_entropy(model(X_t), y_t)
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-    finally:
-        torch.set_num_threads(threads)
+    for _ in range(n_epochs):
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(X_t), y_t)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
     return FitResult(model, np.array(losses), str(device))
 
 

@@ -7,7 +7,7 @@ from ..data import make_2d
 from ..device import get_device
 from .dense import MLP
 from .optimizers import OPTIMIZERS
-from .training import accuracy, one_thread_for_small
+from .training import accuracy
 
 DATASETS = ("moons", "circles", "xor", "spirals")
 
@@ -45,11 +45,9 @@ class Classifier2D:
         return self.train_loss[-1], test
 
     def train(self, steps):
-        """``steps`` gradient steps in a row (on one thread on the CPU, as ``training.fit``
-        does for small networks); returns self."""
-        with one_thread_for_small(self.model, self.X_train.device):
-            for _ in range(steps):
-                self.step()
+        """``steps`` gradient steps in a row; returns self."""
+        for _ in range(steps):
+            self.step()
         return self
 
     def accuracy(self, split="test"):

@@ -5,11 +5,8 @@
 L2 weight decay, and early stopping on a validation set that restores the best weights. It
 returns the per-epoch history as plain lists; a progress bar shows the epochs.
 
-The networks of these chapters are small, and on the CPU ``fit`` trains them on one thread: the
-threads of a parallel matrix product wait for each other at every operation, which costs more
-than it saves at these sizes and becomes ruinous when other processes share the cores (100
-epochs of the training chapter's 256-unit network on 150 digits, on a busy 2-core machine:
-0.5 s on one thread, about 20 s on two).
+The networks of these chapters are small; torch trains them on the course's one CPU thread
+(``book.device``).
 """
 import contextlib
 import copy
@@ -37,21 +34,6 @@ class History:
     learning_rate: list = field(default_factory=list)
     best_epoch: int = 0
     stopped_early: bool = False
-
-
-@contextlib.contextmanager
-def one_thread_for_small(model, device, limit=1_000_000):
-    """torch on one CPU thread while a network of fewer than ``limit`` weights trains on the
-    CPU; the thread count is restored afterwards."""
-    threads = torch.get_num_threads()
-    small = device.type == "cpu" and sum(p.numel() for p in model.parameters()) < limit
-    if small:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if small:
-            torch.set_num_threads(threads)
 
 
 @contextlib.contextmanager
@@ -92,30 +74,29 @@ def fit(model, X, y, X_val=None, y_val=None, epochs=20, batch_size=64, optimizer
     opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr, weight_decay=weight_decay)
     history, best, best_state = History(), math.inf, None
     model.train()
-    with one_thread_for_small(model, X.device):
-        for epoch in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False):
-            opt.lr = lr * SCHEDULES[schedule](epoch, epochs)
-            order = torch.randperm(len(X), generator=generator).to(X.device)
-            total = 0.0
-            for i in range(0, len(X), batch_size):
-                batch = order[i:i + batch_size]
-                opt.zero_grad()
-                loss = F.cross_entropy(model(X[batch]), y[batch])
-                loss.backward()
-                opt.step()
-                total += loss.item() * len(batch)
-            history.train_loss.append(total / len(X))
-            history.learning_rate.append(opt.lr)
-            if X_val is None:
-                continue
-            history.val_loss.append(evaluate_loss(model, X_val, y_val))
-            history.val_accuracy.append(accuracy(model, X_val, y_val))
-            if history.val_loss[-1] < best:
-                best, history.best_epoch = history.val_loss[-1], epoch
-                best_state = copy.deepcopy(model.state_dict()) if patience else None
-            elif patience and epoch - history.best_epoch >= patience:
-                history.stopped_early = True
-                break
+    for epoch in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False):
+        opt.lr = lr * SCHEDULES[schedule](epoch, epochs)
+        order = torch.randperm(len(X), generator=generator).to(X.device)
+        total = 0.0
+        for i in range(0, len(X), batch_size):
+            batch = order[i:i + batch_size]
+            opt.zero_grad()
+            loss = F.cross_entropy(model(X[batch]), y[batch])
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(batch)
+        history.train_loss.append(total / len(X))
+        history.learning_rate.append(opt.lr)
+        if X_val is None:
+            continue
+        history.val_loss.append(evaluate_loss(model, X_val, y_val))
+        history.val_accuracy.append(accuracy(model, X_val, y_val))
+        if history.val_loss[-1] < best:
+            best, history.best_epoch = history.val_loss[-1], epoch
+            best_state = copy.deepcopy(model.state_dict()) if patience else None
+        elif patience and epoch - history.best_epoch >= patience:
+            history.stopped_early = True
+            break
     if best_state is not None:
         model.load_state_dict(best_state)
     return history

@@ -1,4 +1,5 @@
 """Recurrent networks from scratch: cells, BPTT written out, sequence models."""
+from .. import device  # noqa: F401 - torch on the course's CPU threads (book.device)
 from .cells import CELLS, GRUCell, LSTMCell, RNNCell
 from .layers import Recurrent, SequenceModel
 

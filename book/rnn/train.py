@@ -81,6 +81,26 @@ class History:
     diverged_at: np.ndarray | None = None             # per model: first non-finite step or -1
 
 
+@dataclass
+class Partial:
+    """A training step half done: the loss and the squared norms ||dL/dh_t||^2 summed over the
+    first ``seen`` of ``batch_size`` sequences, each sequence weighted as in the whole batch."""
+    loss_sum: torch.Tensor          # (K,)
+    squares_sum: torch.Tensor       # (T, K), float64; 0.0 when nothing was recorded
+    seen: int
+    batch_size: int
+
+    def loss(self):
+        """The step's loss estimated from the sequences seen: (K,) numpy."""
+        return (self.loss_sum * (self.batch_size / self.seen)).cpu().numpy()
+
+    def grad_norms(self):
+        """||dL/dh_t|| of the whole batch estimated from the sequences seen: (T, K) numpy."""
+        if not torch.is_tensor(self.squares_sum):
+            return None
+        return (self.squares_sum * (self.batch_size / self.seen)).sqrt().float().cpu().numpy()
+
+
 class Trainer:
     """A (batched) sequence model on a task, trained step by step with SGD or Adam."""
 
@@ -107,6 +127,7 @@ class Trainer:
             self.optimizer = torch.optim.SGD(self.model.parameters(), lr=learning_rate)
         self.history = History(diverged_at=np.full(self.n_models, -1))
         self.steps = 0
+        self.partial = None       # during a step in parts: what the slices so far measured
 
     def step(self):
         """One training step; returns (loss (K,), grad norms (T, K)) as numpy arrays."""
@@ -126,7 +147,9 @@ class Trainer:
         up to rounding; ``parts=1`` is exactly ``step()``). Clipping and the update run once,
         after the last slice. A caller that must stay responsive (a widget's loop) serves
         events at each ``yield`` and may abandon the step there: no parameter has changed
-        yet. Returns what ``step()`` returns.
+        yet. Between slices ``partial`` holds the step's loss and ||dL/dh_t|| estimated from the
+        sequences done (``Partial``), for a widget to draw while the step runs; None otherwise.
+        Returns what ``step()`` returns.
         """
         x, target = make_batch(self.task_name, self.batch_size, self.length, self.generator)
         x, target = x.to(self.device).unsqueeze(1), target.to(self.device)
@@ -137,7 +160,11 @@ class Trainer:
         self.optimizer.zero_grad()
         for first, last in zip(bounds[:-1], bounds[1:]):
             if first:
-                yield
+                self.partial = Partial(losses, squares, int(first), self.batch_size)
+                try:
+                    yield
+                finally:
+                    self.partial = None
             x_part, target_part = x[..., first:last, :], target[..., first:last]
             record = []
             output = self.model(x_part, record=record, every_step=self.task.every_step)

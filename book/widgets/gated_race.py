@@ -2,7 +2,8 @@
 
 All contenders have about the same number of parameters and see the same batches; they take
 one training step each per loop iteration, and the figure shows their loss relative to the
-task's memoryless baseline (below 1: the network remembers). Each contender's step is run in
+task's memoryless baseline (below 1: the network remembers). Inside a long step an open circle
+shows the loss of the contender in training so far, from the slices of the batch it has done. Each contender's step is run in
 slices of the batch short enough for Stop to answer at once (``gradient_flow.part_ms``). A
 contender whose loss overflows or passes 100 times the baseline (or the loss it started
 from) has diverged: the race stops and says which.
@@ -69,6 +70,8 @@ class GatedRace(TrainingWidget):
                                         line=dict(color=PALETTE[k]))
             self.figure.add_scatter(x=[1, steps], y=[1, 1], mode="lines", name="memoryless baseline",
                                     line=dict(color="black", dash="dash", width=1))
+            self.figure.add_scatter(x=[], y=[], mode="markers", name="step in progress (so far)",
+                                    marker=dict(size=9, symbol="circle-open", line=dict(width=2)))
         return trainers, steps, next(iter(trainers.values())).device
 
     def step(self, trainers):
@@ -90,11 +93,20 @@ class GatedRace(TrainingWidget):
 
     def draw(self, trainers):
         for trace, trainer in zip(self.figure.data, trainers.values()):
-            if not trainer.history.loss:
+            if len(trainer.history.loss) == trainer.losses.n:       # nothing new: nothing sent
                 continue
             loss = trainer.losses.update(trainer.history.loss)[:, 0]
             y = relative_loss(trainer, loss=loss)
             set_curve(trace, y, x=np.arange(len(loss) - len(y) + 1, len(loss) + 1), positive=True)
+        progress = self.figure.data[-1]      # the contender inside its step: its loss so far
+        running = [(k, t) for k, t in enumerate(trainers.values()) if t.partial is not None]
+        if running:
+            k, trainer = running[0]
+            loss = float(trainer.partial.loss()[0]) / trainer.task.baseline
+            progress.x, progress.y = [trainer.steps + 1], [loss if np.isfinite(loss) and loss > 0 else None]
+            progress.marker.color = PALETTE[k]
+        elif progress.x:
+            progress.x, progress.y = [], []
 
     def summary(self, trainers):
         worse = [name for name, t in trainers.items()

@@ -5,7 +5,8 @@ model), sequence length, task, optimizer, learning rate, clipping, hidden size, 
 and in a sweep which gain the heatmap shows; under Train/Stop the status line (device,
 progress, refusals, divergence, and at the end a plain-words verdict from the measured decay
 rate, ``book.rnn.train.verdict``). Right: the loss, a heatmap of log10 ||dL/dh_t|| over
-(training step, time step), and the current per-step gradient norms.
+(training step, time step), and the gradient norms of the current step (inside a long step,
+estimated from the slices of the batch done so far, redrawn as each one arrives).
 
 A training step is run in slices of the batch (``Trainer.step_in_parts``) sized so that each
 takes well under 100 ms (``part_ms`` <= ``PART_MS``, a cost model measured on a 2-core CPU); a model so
@@ -65,6 +66,7 @@ def sequence_length(task, length):
 
 
 class GradientFlowExplorer(TrainingWidget):
+    draw_between_parts = True     # a long step's slices build up ||dL/dh_t||: drawn as they come
     HEAVIEST = (        # the heaviest allowed settings: tests and benchmarks/widgets.py run them
         dict(cell="lstm", length=500, hidden_size=largest_hidden("lstm", "adding", 500), steps=5000),
         dict(cell="lstm", length=500, hidden_size=largest_hidden("lstm", "adding", 500, 8),
@@ -216,14 +218,27 @@ class GradientFlowExplorer(TrainingWidget):
         which = f"{gain} of the sweep's 8" if trainer.n_models > 1 else gain
         self.heatmap.layout.title = f"log10 ||dL/dh_t||, {which}"
 
+    def _draw_norms(self, norms, title):
+        """The current ||dL/dh_t|| per time step (T, K), clipped into float32's range."""
+        norms = np.asarray(norms, dtype=float)[self._time_steps]
+        norms = np.clip(np.nan_to_num(norms, nan=1e38, posinf=1e38), 1e-38, 1e38)
+        for k, now in enumerate(self.norm_figure.data):
+            now.y = norms[:, k].astype(np.float32)                     # x is fixed for the run
+        self.norm_figure.layout.title = title
+
     def draw(self, trainer):
+        partial = trainer.partial
+        if partial is not None:              # inside a step: its slices so far, as they arrive
+            norms = partial.grad_norms()
+            if norms is not None:
+                self._draw_norms(norms, f"||dL/dh_t|| of step {trainer.steps + 1}, from "
+                                        f"{partial.seen} of {partial.batch_size} sequences")
+            return
         loss = self._losses.update(trainer.history.loss)                 # (steps, K)
-        last = np.asarray(trainer.history.grad_norms[-1], dtype=float)[self._time_steps]
-        last = np.clip(np.nan_to_num(last, nan=1e38, posinf=1e38), 1e-38, 1e38)  # float32's range:
+        self._draw_norms(trainer.history.grad_norms[-1], f"||dL/dh_t|| of step {trainer.steps}")
         for k, (curve, now) in enumerate(zip(self.loss_figure.data, self.norm_figure.data)):
             end = self._gone[k][0] if k in self._gone else len(loss)   # under/overflow shown at it
             set_curve(curve, loss[:end, k], positive=True)
-            now.y = last[:, k].astype(np.float32)                      # x is fixed for the run
             if k in self._gone and trainer.n_models > 1:
                 label = f"gain {trainer.gains[k]:g} (diverged at step {self._gone[k][0]})"
                 curve.name = now.name = label

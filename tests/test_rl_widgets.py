@@ -92,6 +92,7 @@ def test_gridworld_planner_sweeps_are_the_modules_value_iteration(slip):
     path = mdp.likely_path(world, reference.policy, start)
     np.testing.assert_array_equal(run["path"], path)
     assert path[-1] == goal and f"converged after {len(reference.deltas)} sweeps" in note
+    assert len(run["deltas"]) == len(reference.deltas), "the run ends when it has converged"
     if slip == 0:                          # the shortest path, along the edge: 13 moves, -13
         assert len(path) - 1 == 13 and abs(run["V"][start] + 13) < 1e-9
 
@@ -115,6 +116,7 @@ def test_gridworld_planner_keeps_its_pace_and_draws_the_contraction_bound():
     asyncio.run(drive())
     took = time.perf_counter() - started
     assert 10 / 20 <= took < 10 / 20 + 2.0, took
+    assert "done: 10 steps" in widget.status.value, "not converged after 10 sweeps: all of them"
     changes, bound = widget.changes.data[0].y, widget.changes.data[1].y
     assert len(changes) == len(bound) == 10
     assert (np.asarray(changes) <= np.asarray(bound) * (1 + 1e-6)).all()
@@ -146,3 +148,13 @@ def test_dqn_trainer_refuses_no_variant_and_a_target_period_of_one():
     widget.variants.value = ("DQN",)
     widget.period.value = 1
     assert widget.train() is None and "choose a value between 2 and" in widget.status.value
+
+
+def test_gridworld_planner_ends_its_run_when_it_has_converged():
+    widget = GridworldPlanner(slip=0.0, sweeps=500, pace=1000.0)
+
+    async def drive():
+        await widget.train()
+    asyncio.run(drive())
+    assert "done after 15 of 500 steps" in widget.status.value, widget.status.value
+    assert "converged after 15 sweeps" in widget.status.value

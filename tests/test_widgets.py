@@ -287,7 +287,7 @@ LONG_RUNS = [
     (Playground, dict(steps=4000)),
     (BanditLab, dict(runs=200, steps=3000)),
     (CliffExplorer, dict(episodes=1000)),
-    (GridworldPlanner, dict(sweeps=1000, pace=1000.0)),
+    (GridworldPlanner, dict(method="evaluate the random policy", sweeps=1000, pace=250.0)),
     (DQNTrainer, dict(steps=4000)),
 ]
 

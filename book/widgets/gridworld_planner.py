@@ -7,13 +7,15 @@ a sweep of 48 states takes microseconds, too fast to watch). Right: the grid col
 current values V(s), with the greedy actions on them as arrows and the path they lead along
 from the start (each move where it most probably lands); below, the largest change of each sweep on a log scale, with the contraction
 bound gamma^k times the first change (for gamma < 1) that value iteration must stay under.
-One training step is one sweep.
+One training step is one sweep; the run ends when a sweep changes no value by more than
+CONVERGED.
 """
 import numpy as np
 
 from ..plots import PALETTE
 from ..rl import mdp
-from .training import (TrainingWidget, check_range, choice, figure, number, set_curve)
+from .training import (FINISHED, TrainingWidget, check_range, choice, figure, number,
+                       set_curve)
 
 METHODS = ("value iteration", "evaluate the random policy")
 CONVERGED = 1e-10
@@ -21,7 +23,7 @@ LIGHT_BLUES = [[0, "#f7fbff"], [1, "#6baed6"]]   # light enough for the arrows d
 
 
 class GridworldPlanner(TrainingWidget):
-    HEAVIEST = (dict(method="value iteration", slip=0.7, sweeps=2000, pace=1000.0),
+    HEAVIEST = (dict(method="evaluate the random policy", slip=0.7, sweeps=10_000, pace=200.0),
                 dict(pace=0.5))                  # the longest rest between two sweeps: 2 s
 
     def __init__(self, method="value iteration", gamma=1.0, slip=0.1, sweeps=100, pace=20.0):
@@ -45,7 +47,7 @@ class GridworldPlanner(TrainingWidget):
         return dict(method=self.method.value,
                     gamma=check_range("γ", self.gamma.value, 0.0, 1.0),
                     slip=check_range("slip probability", self.slip.value, 0.0, 0.7),
-                    sweeps=check_range("sweeps", self.sweeps.value, 1, 2000),
+                    sweeps=check_range("sweeps", self.sweeps.value, 1, 10_000),
                     pace=check_range("sweeps / second", self.pace.value, 0.5, 1000.0))
 
     def make_run(self, settings):
@@ -86,7 +88,7 @@ class GridworldPlanner(TrainingWidget):
         yield 1.0 / run["pace"]            # rest: let the reader see this sweep
         if not np.isfinite(new).all():
             return f"diverged at sweep {len(run['deltas'])}: the values overflowed"
-        return None
+        return FINISHED if run["deltas"][-1] < CONVERGED else None
 
     def draw(self, run):
         world, V = run["world"], run["V"]

@@ -9,9 +9,10 @@ A widget subclasses ``TrainingWidget`` and writes five small hooks; the loop doe
     make_run(self, settings) -> (run, n_steps, device)
         Build the model (the "run") and the figures' empty traces. ``device`` is a
         ``torch.device`` or a short string; the status line names it, with the CPU threads.
-    step(self, run) -> None | str | generator
+    step(self, run) -> None | str | FINISHED | generator
         Advance one training step. Return None, or a message if the run diverged
-        (``divergence`` words it). A step that can take long is a generator instead: it
+        (``divergence`` words it), or ``FINISHED`` when nothing is left to learn (a planner
+        that converged): the run ends there as done. A step that can take long is a generator instead: it
         ``yield``s between parts (a slice of the batch, one model of several), the loop may
         serve the kernel or stop there, and it ``return``s None or the message at the end.
         Keep every part well under 100 ms at the heaviest allowed settings. Set the class
@@ -242,6 +243,7 @@ def torch_threads(n):
 
 
 _STOPPED = object()
+FINISHED = object()           # a step's answer: converged, the run ends early as done
 
 
 def _warm_up():
@@ -323,6 +325,8 @@ class TrainingWidget:
                 result = self.step(run)
                 if inspect.isgenerator(result):
                     result = exhaust(result)
+                if result is FINISHED:
+                    break
                 if result:
                     outcome = result
                     break
@@ -480,7 +484,7 @@ class TrainingWidget:
             self.run = run
             where = self.where(device, threads)
             self.say(f"training on {where} — step 0/{n_steps}")
-            done, outcome, self._last_draw = 0, None, 0.0
+            done, outcome, finished, self._last_draw = 0, None, False, 0.0
             self._last_status = time.perf_counter()
             while done < n_steps and not self._stop:
                 self._progress = (where, done, n_steps)
@@ -488,6 +492,9 @@ class TrainingWidget:
                 if inspect.isgenerator(result):
                     result = await self._through(result)
                 if result is _STOPPED:
+                    break
+                if result is FINISHED:
+                    done, finished = done + 1, True
                     break
                 if result:
                     outcome = result
@@ -502,6 +509,8 @@ class TrainingWidget:
                 self._draw(run)       # run has ended, the figures show where it ended
             if outcome:
                 self.say(outcome, error=True)
+            elif finished:
+                self.say(f"done after {done} of {n_steps} steps on {where}. {self.summary(run)}")
             elif done < n_steps:
                 self.say(f"stopped at step {done}/{n_steps} (on {where})")
             else:

@@ -41,7 +41,7 @@ class DQNTrainer(TrainingWidget):
         self.hidden_size = number(int(hidden_size), "hidden units")
         self.steps = number(int(steps), "environment steps")
         self.seed = number(int(seed), "seed")
-        self.returns_figure = figure("return of each episode (mean of the last 10)",
+        self.returns_figure = figure("return per episode (running mean of 10)",
                                      "environment step", "return", height=260, width=600)
         self.returns_figure.update_yaxes(range=[0, 520])
         self.values_figure = figure("the size of the values: mean max_a' Q(s', a') per batch",
@@ -82,7 +82,7 @@ class DQNTrainer(TrainingWidget):
                                                 line=dict(color=colour, width=2))
                 self.values_figure.add_scatter(x=[], y=[], mode="lines", name=name,
                                                line=dict(color=colour, width=2))
-            for value, name, dash in ((MOST, f"the most: {MOST:.0f}", "dot"),
+            for value, name, dash in ((MOST, f"maximum return ({MOST:.0f})", "dot"),
                                       (chance, f"random policy ({chance:.1f})", "dash")):
                 self.returns_figure.add_scatter(x=[1, steps], y=[value] * 2, mode="lines", name=name,
                                                 line=dict(color="black", dash=dash, width=1))

@@ -63,8 +63,8 @@ class GridworldPlanner(TrainingWidget):
                                   colorbar=dict(title="V(s)", thickness=15), hoverongaps=False)
             self.grid.add_scatter(x=edge_c, y=edge_r, mode="markers", name="cliff (−100, ends)",
                                   marker=dict(symbol="x", size=12, color="black"))
-            self.grid.add_scatter(x=[], y=[], mode="lines+markers", name="greedy path",
-                                  line=dict(color=PALETTE[3], width=3))
+            self.grid.add_scatter(x=[], y=[], mode="lines+markers", name="greedy path, no slip",
+                                  line=dict(color=PALETTE[3], width=3), opacity=0.55)
             cells_r, cells_c = np.divmod(np.flatnonzero(~world.terminal), cols)
             self.grid.add_scatter(x=cells_c, y=cells_r, mode="text", text=[""] * len(cells_r),
                                   name="greedy actions", textfont=dict(size=15, color="black"),
@@ -114,6 +114,6 @@ class GridworldPlanner(TrainingWidget):
                      f"{CONVERGED:.0e})" if len(below) else
                      f"not yet converged (last change {deltas[-1]:.1e})")
         path = run["path"]
-        ends = (f"reaches the goal in {len(path) - 1} moves" if path[-1] == run["goal"]
+        ends = (f"reaches the goal in {len(path) - 1} moves if none slips" if path[-1] == run["goal"]
                 else "does not reach the goal")
         return f"{converged}; V(start) = {run['V'][run['start']]:.2f}; the greedy path {ends}."

@@ -31,6 +31,20 @@ def without_browser():
         Widget.open = opening
 
 
+def note_lines(note, width):
+    """A run's note in lines of at most ``width`` characters, broken between its "; "-separated
+    clauses where they fit (a clause longer than a line is wrapped on its own)."""
+    lines = []
+    for clause in note.split("; "):
+        if lines and len(lines[-1]) + 2 + len(clause) <= width:
+            lines[-1] += "; " + clause
+        else:
+            if lines:
+                lines[-1] += ";"
+            lines += textwrap.wrap(clause, width)
+    return lines
+
+
 def explorable(widget, control, values, figure=0, drawn_only=False, label=None,
                common_colours=True, **settings):
     if isinstance(widget, type):               # a widget class: made here, with no browser
@@ -50,8 +64,7 @@ def explorable(widget, control, values, figure=0, drawn_only=False, label=None,
         shown = go.Figure(widget.figures[figure].to_dict())
         title = shown.layout.title.text or ""
         if note and not drawn_only:         # how the run ended, in the widget's words
-            width = int((shown.layout.width or 700) / 6.5)          # characters of small type
-            lines = textwrap.wrap(note, width)
+            lines = note_lines(note, int((shown.layout.width or 700) / 6.5))
             title += "".join(f"<br><sup>{line}</sup>" for line in lines)
             shown.layout.margin.t = (shown.layout.margin.t or 45) + 16 * len(lines)
         shown.layout.title.text = title

@@ -6,8 +6,9 @@ Order of preference: CUDA, then Apple's MPS, then the CPU. Set ``COURSE_DEVICE``
 Every process that imports the course's torch code runs torch on ``CPU_THREADS`` CPU threads
 (``COURSE_CPU_THREADS``, default 1). The course's networks are small (hundreds to a few
 hundred thousand weights): a second thread gains less than the threads lose waiting for each
-other, and when another program keeps a core busy they wait far longer
-(``benchmarks/threads.py`` measures it: pages, widgets and their static runs alike).
+other, and when another program keeps a core busy they wait far longer (``benchmarks/threads.py``
+on 2 cores: two threads 1.05 to 4.2 times slower than one). Pages, widgets and their static
+runs alike.
 """
 import os
 

@@ -2,7 +2,10 @@
 ingredients: experience replay and a target network.
 
 Several agents train at once, in lockstep: each has its own network, buffer, target network and
-environment, and they share only the arithmetic. ``ParallelLinear`` holds K independent layers
+environment, and they share only the arithmetic, and one random generator for the environments'
+start states (gymnasium's vectorized CartPole draws every reset from it): an agent's start
+states depend on when the others' episodes end, so the same agent trained beside other
+companions plays other episodes. ``ParallelLinear`` holds K independent layers
 as one tensor, so one matrix product serves K networks (with K = 1 it is ``nn.Linear``). That is
 how the page compares four variants over several seeds within its time budget; the algorithm
 of each agent is the one-agent algorithm of the page's equation ``dqn-loss``.

@@ -53,6 +53,7 @@ def cart_figure(title, width=560):
 
 class CartPoleTrainer(TrainingWidget):
     HEAVIEST = (dict(hidden_size=256, batch=32, episodes=5000),)
+    draw_between_parts = True       # the replay moves on at every redraw, inside long batches too
 
     def __init__(self, baseline=True, learning_rate=0.02, hidden_size=32, batch=8, episodes=504,
                  seed=0):

@@ -255,7 +255,7 @@ def _warm_up():
 
 
 class TrainingWidget:
-    redraw_seconds = 0.08      # 10 to 12 redraws per second, each one batched update
+    redraw_seconds = 0.07      # up to 14 redraws per second, each one batched update
     slice_seconds = 0.03       # work between two yields to the kernel
     yield_seconds = 0.001      # real sleep per yield: the kernel handles waiting messages
     answer_seconds = 1.0       # wait at most this long for a browser to draw the last update

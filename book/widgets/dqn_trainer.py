@@ -39,7 +39,7 @@ class DQNTrainer(TrainingWidget):
         self.buffer = number(int(buffer), "replay buffer")
         self.learning_rate = number(float(learning_rate), "learning rate")
         self.hidden_size = number(int(hidden_size), "hidden units")
-        self.steps = number(int(steps), "environment steps")
+        self.steps = number(int(steps), "env. steps")
         self.seed = number(int(seed), "seed")
         self.returns_figure = figure("return per episode (running mean of 10)",
                                      "environment step", "return", height=260, width=600)
@@ -60,7 +60,7 @@ class DQNTrainer(TrainingWidget):
                     buffer=check_range("replay buffer", self.buffer.value, 1000, 100_000),
                     learning_rate=check_range("learning rate", self.learning_rate.value, 1e-5, 0.1),
                     hidden_size=check_range("hidden units", self.hidden_size.value, 4, 256),
-                    steps=check_range("environment steps", self.steps.value, STEPS_PER_STEP, 100_000),
+                    steps=check_range("env. steps", self.steps.value, STEPS_PER_STEP, 100_000),
                     seed=check_range("seed", self.seed.value, 0, 2**31 - 1))
 
     def make_run(self, settings):

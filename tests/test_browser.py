@@ -108,6 +108,11 @@ def test_static_page_stays_explorable(site, browser, page):
     rail = figure.locator(".slider-container .slider-rail-touch-rect").first.bounding_box()
     tab.mouse.click(tick["x"] + tick["width"] / 2, rail["y"] + rail["height"] / 2)
     tab.wait_for_function(f"() => ({state})().active === {target}")
+    try:            # plotly marks the step active before it has restyled the traces
+        tab.wait_for_function(f"shown => ({state})().visible.some((v, i) => v !== shown[i])",
+                              arg=before["visible"], timeout=5000)
+    except playwright.TimeoutError:
+        pass                                     # the assert below says what went wrong
     after = tab.evaluate(state)
     assert after["visible"] != before["visible"], "the slider did not change what is drawn"
     assert not outside

@@ -12,8 +12,8 @@ A widget subclasses ``TrainingWidget`` and writes five small hooks; the loop doe
     step(self, run) -> None | str | FINISHED | generator
         Advance one training step. Return None, or a message if the run diverged
         (``divergence`` words it), or ``FINISHED`` when nothing is left to learn (a planner
-        that converged): the run ends there as done. A step that can take long is a generator instead: it
-        ``yield``s between parts (a slice of the batch, one model of several), the loop may
+        that converged): the run ends there as done. A step that can take long is a
+        generator instead: it ``yield``s between parts (a slice of the batch, one model of several), the loop may
         serve the kernel or stop there, and it ``return``s None or the message at the end.
         Keep every part well under 100 ms at the heaviest allowed settings. Set the class
         attribute ``draw_between_parts`` when a part leaves something new to draw. A part
@@ -36,9 +36,10 @@ with 200 ms). So the loop works in slices of at most ``slice_seconds`` (as many 
 parts of a step, as fit) and then sleeps ``yield_seconds`` of real time, in which every
 callback that becomes ready runs: a click is handled at the next yield, Stop ends the run
 there (measured in a kernel with 10 ms to 200 ms of work between yields: a click waits
-about half a slice). The model trains on ``cpu_threads`` CPU threads (1: widget-sized models
-gain little from more, and on a busy machine the threads of one step wait for each other, 10
-to 50 times slower); the setting is restored when the last running widget finishes. During
+about half a slice). The model trains on ``cpu_threads`` CPU threads, the course's
+``book.device.CPU_THREADS`` (1 unless ``COURSE_CPU_THREADS`` says otherwise), live and in
+``run_to_end`` alike, whatever the kernel set meanwhile; the setting is restored when the last
+running widget finishes. During
 a run the objects that existed before it are kept out of the garbage collector's full scans
 (one costs ~300 ms with torch, plotly and ipywidgets loaded).
 
@@ -65,7 +66,7 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from ..device import describe
+from ..device import CPU_THREADS, describe
 from ..plots import decade_step
 from ..stepping import exhaust
 
@@ -260,7 +261,7 @@ class TrainingWidget:
     yield_seconds = 0.001      # real sleep per yield: the kernel handles waiting messages
     answer_seconds = 1.0       # wait at most this long for a browser to draw the last update
     draw_between_parts = False # True: a step's parts change the figures (several models)
-    cpu_threads = 1
+    cpu_threads = CPU_THREADS
 
     def __init__(self, controls, figures):
         self.train_button = widgets.Button(description="Train", button_style="success", icon="play")
@@ -311,12 +312,12 @@ class TrainingWidget:
     def run_to_end(self, **values):
         """Set controls (``name=value``) and train to the end at once, without the kernel
         loop: for figures computed when the book builds, and for tests. Returns the run and
-        the final status message (a divergence, or the summary). torch keeps the threads
-        the process has: nothing here waits for the kernel."""
+        the final status message (a divergence, or the summary). On ``cpu_threads`` threads,
+        as a live run: the same numbers."""
         for name, value in values.items():
             getattr(self, name).value = value
         settings = self.settings()
-        with no_full_collections():
+        with torch_threads(self.cpu_threads), no_full_collections():
             for fig in self.figures:
                 fig.layout.annotations = ()
             run, n_steps, _ = self.make_run(settings)

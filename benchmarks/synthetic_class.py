@@ -43,6 +43,9 @@ MISBEHAVIOURS = {
 }
 
 
+FUNCTION = re.compile(r"^def (\w+)", re.M)     # a function defined at the top of a cell
+
+
 def answer_cells(nb):
     """The cells students write their answers in (nbgrader solution cells with code)."""
     return [c for c in nb.cells
@@ -51,7 +54,7 @@ def answer_cells(nb):
 
 def doubled(source):
     """An answer cell whose first function now returns twice the right result."""
-    name = re.search(r"^def (\w+)", source, re.M).group(1)
+    name = FUNCTION.search(source).group(1)
     return (f"{source}\n\n\n_right_{name} = {name}\n\n\n"
             f"def {name}(*args, **kwargs):      # wrong on purpose\n"
             f"    return _right_{name}(*args, **kwargs) * 2\n")
@@ -84,7 +87,7 @@ def submission(assignment, label, rng):
     source = "exercises" if label == "blank" else "solutions"
     nb = nbformat.read(ROOT / source / assignment / f"{assignment}.ipynb", as_version=4)
     if label == "partly wrong":        # a cell with a function to double (not a class)
-        cell = rng.choice([c for c in answer_cells(nb) if re.search(r"^def \w+", c.source, re.M)])
+        cell = rng.choice([c for c in answer_cells(nb) if FUNCTION.search(c.source)])
         cell.source = doubled(cell.source)
     elif label.startswith("misbehaving: "):
         cell = rng.choice(answer_cells(nb))

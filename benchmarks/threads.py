@@ -17,7 +17,7 @@ import sys
 import time
 
 WORK = r"""
-import os, sys, time
+import sys, time
 import torch
 threads = int(sys.argv[1])
 from book import device                      # sets the course's default; the run overrides it

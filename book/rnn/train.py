@@ -12,6 +12,7 @@ import torch
 
 from ..data.sequences import TASKS, make_batch
 from ..device import get_device
+from ..stepping import exhaust
 from .cells import linear
 from .layers import SequenceModel
 
@@ -131,12 +132,7 @@ class Trainer:
 
     def step(self):
         """One training step; returns (loss (K,), grad norms (T, K)) as numpy arrays."""
-        parts = self.step_in_parts(1)
-        while True:
-            try:
-                next(parts)
-            except StopIteration as done:
-                return done.value
+        return exhaust(self.step_in_parts(1))
 
     def step_in_parts(self, parts=1):
         """The same training step, as a generator that yields between slices of the batch.

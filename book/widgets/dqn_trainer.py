@@ -71,7 +71,7 @@ class DQNTrainer(TrainingWidget):
                         lr=settings["learning_rate"], gamma=GAMMA, batch_size=BATCH,
                         replay_capacity=capacity, target_period=period, seed=settings["seed"])
         run = dqn.DQNRun(agent, seed=settings["seed"])
-        run.names, run.values, run.episode_step = names, Growing(), np.zeros(len(names), dtype=int)
+        run.names, run.values = names, Growing()
         chance = random_return()
         steps = settings["steps"]
         with self.returns_figure.batch_update(), self.values_figure.batch_update():
@@ -97,7 +97,6 @@ class DQNTrainer(TrainingWidget):
     def step(self, run):
         before = run.n_steps
         run.advance(STEPS_PER_STEP)
-        run.episode_step = np.array([run.n_steps - (ends[-1] if ends else 0) for ends in run.episode_ends])
         estimates = run.agent.value_estimates
         if estimates and not torch.isfinite(estimates[-1]).all():
             return (f"diverged after {before} steps: the values overflowed — lower the "
@@ -117,8 +116,10 @@ class DQNTrainer(TrainingWidget):
                 set_curve(self.values_figure.data[k], values[:, k], positive=True)
         x, _, angle, _ = run.observations[0].tolist()
         self.cart.layout.shapes = cart_shapes(x, angle)
-        self.cart.layout.title = (f"{run.names[0]}, playing now: step {run.episode_step[0]} of "
-                                  f"its episode {len(run.episode_returns[0]) + 1}")
+        ends = run.episode_ends[0]
+        self.cart.layout.title = (f"{run.names[0]}, playing now: step "
+                                  f"{run.n_steps - (ends[-1] if ends else 0)} of its episode "
+                                  f"{len(ends) + 1}")
 
     def summary(self, run):
         parts = []

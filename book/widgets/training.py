@@ -13,8 +13,9 @@ A widget subclasses ``TrainingWidget`` and writes five small hooks; the loop doe
         Advance one training step. Return None, or a message if the run diverged
         (``divergence`` words it), or ``FINISHED`` when nothing is left to learn (a planner
         that converged): the run ends there as done. A step that can take long is a
-        generator instead: it ``yield``s between parts (a slice of the batch, one model of several), the loop may
-        serve the kernel or stop there, and it ``return``s None or the message at the end.
+        generator instead: it ``yield``s between parts (a slice of the batch, one model of
+        several), the loop may serve the kernel or stop there, and it ``return``s None or the
+        message at the end.
         Keep every part well under 100 ms at the heaviest allowed settings. Set the class
         attribute ``draw_between_parts`` when a part leaves something new to draw. A part
         that yields a number of seconds asks the loop to rest that long, serving the kernel
@@ -38,9 +39,8 @@ callback that becomes ready runs: a click is handled at the next yield, Stop end
 there (measured in a kernel with 10 ms to 200 ms of work between yields: a click waits
 about half a slice). The model trains on ``cpu_threads`` CPU threads, the course's
 ``book.device.CPU_THREADS`` (1 unless ``COURSE_CPU_THREADS`` says otherwise), live and in
-``run_to_end`` alike, whatever the kernel set meanwhile; the setting is restored when the last
-running widget finishes. During
-a run the objects that existed before it are kept out of the garbage collector's full scans
+``run_to_end`` alike, whatever the kernel set meanwhile; the setting is restored when the
+last running widget finishes. During a run the objects that existed before it are kept out of the garbage collector's full scans
 (one costs ~300 ms with torch, plotly and ipywidgets loaded).
 
 How the loop keeps the browser responsive. Every redraw sends at most ``MAX_POINTS`` points

@@ -1,4 +1,7 @@
-"""Shared fixtures: the built book (built once, by the README's test command or here)."""
+"""Shared fixtures: the built book (built once, by the README's test command or here), and the
+reference step that turns the suite's time budgets into seconds on this machine."""
+import functools
+import math
 import os
 import subprocess
 import sys
@@ -9,6 +12,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "_build"
+FAST_STEP = 0.0096           # seconds per reference step on a fast machine of CI's kind (28.6 ms: the slowest)
+# The suite grades with GRADING_CELL_STEPS reference steps per cell (12 s on a fast machine, 36 s
+# on the slowest): the heaviest solution cell without a limit line of its own (tile coding's
+# hidden mountain-car test, about 300 steps) fits four times over.
+GRADING_CELL_STEPS = 1250
 # nbgrader runs its helper (alembic) by name, in this process too (the Gradebook API)
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
 
@@ -30,6 +38,42 @@ def built_book():
                         "-W", "-n", "--keep-going"], check=True,
                        env=dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}"))
     return BUILD
+
+
+@functools.lru_cache(maxsize=None)
+def measured_reference_step():
+    """Seconds per reference step on this machine, timed once per test session
+    (``book.speed``): the unit of every time budget and ceiling in the suite, so that a
+    budget holds on a machine five times slower as well as on a fast one."""
+    from book.speed import reference_step as measure
+    return measure()
+
+
+@pytest.fixture(scope="session")
+def reference_step():
+    return measured_reference_step()
+
+
+def in_seconds(steps):
+    """A budget of ``steps`` reference steps, in seconds on this machine."""
+    return steps * measured_reference_step()
+
+
+def ceiling(seconds):
+    """A ceiling against a hang, chosen in seconds on a fast machine of CI's kind
+    (``FAST_STEP`` per reference step), stretched on a slower machine, never shortened."""
+    return seconds * max(1.0, measured_reference_step() / FAST_STEP)
+
+
+def grading_timeout():
+    """The suite's per-cell grading limit in seconds: GRADING_CELL_STEPS reference steps (at
+    least 10 s), short so that the submissions that loop forever cost little."""
+    return max(10, math.ceil(in_seconds(GRADING_CELL_STEPS)))
+
+
+def pytest_report_header(config):
+    from book.speed import describe
+    return describe(measured_reference_step())
 
 
 def pytest_collection_modifyitems(config, items):

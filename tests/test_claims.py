@@ -12,7 +12,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from book.claims import ClaimError, claim
-from conftest import ROOT, toc_pages
+from conftest import ROOT, ceiling, toc_pages
 
 PAGE = """---
 jupytext:
@@ -49,7 +49,7 @@ def test_a_true_claim_passes_and_a_false_one_names_sentence_and_numbers():
 def test_a_false_claim_fails_the_page():
     nb = jupytext.reads(PAGE, fmt="md:myst")
     with pytest.raises(CellExecutionError) as failure:
-        NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+        NotebookClient(nb, timeout=ceiling(60), kernel_name="python3").execute()
     assert "ClaimError" in str(failure.value)
     assert "claim 'cosine_wins' is false: the page says \"the cosine schedule ends lower " \
            "than the constant rate\", but its own run gives constant = 0.073, cosine = 0.121" \
@@ -64,7 +64,7 @@ def test_a_false_claim_fails_the_book_build(tmp_path):
     (tmp_path / "page.md").write_text(PAGE)
     build = subprocess.run([str(Path(sys.executable).parent / "jupyter-book"), "build",
                             str(tmp_path), "-W", "-n"], capture_output=True, text=True,
-                           timeout=300, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+                           timeout=ceiling(300), env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert build.returncode != 0
     log = build.stdout + build.stderr
     assert "page" in log and "claim 'cosine_wins' is false" in log, log[-3000:]

@@ -23,6 +23,7 @@ from nbgrader.api import Gradebook
 
 from book.grading import sandbox
 from book.grading.parallel import Pool
+from conftest import ceiling, grading_timeout
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBE = r"""
@@ -72,7 +73,7 @@ def test_the_sandbox_shows_only_the_submission(tmp_path):
     cmd = sandbox.command([sys.executable, "-c", script], work, private, [course],
                           [sys.prefix, sys.base_prefix])
     seen = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True,
-                                     timeout=60).stdout)
+                                     timeout=ceiling(60)).stdout)
     # of the course folder, only the path to the submission's own folder is there
     assert seen["course"] == ["autograded"] and not seen["gradebook"]
     home = Path(os.path.expanduser("~")).resolve()       # of the grader's home, only Python
@@ -109,7 +110,7 @@ def test_a_dead_worker_costs_only_its_own_submission(tmp_path, monkeypatch):
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     subprocess.run([str(Path(sys.executable).parent / "nbgrader"), "generate_assignment", "pca",
                     "--force"], cwd=course, env=env, check=True, capture_output=True)
-    pool, results = Pool(2, ["--GuardedExecute.timeout=20"], 1), []
+    pool, results = Pool(2, [f"--GuardedExecute.timeout={grading_timeout()}"], 1), []
 
     def report(result):
         results.append(result)
@@ -175,8 +176,8 @@ def test_parallel_grading_against_postgresql(tmp_path, postgres):
     with open(course / "nbgrader_config.py", "a") as config:
         config.write(f"\nc.CourseDirectory.db_url = {postgres!r}\n")
     result = subprocess.run([sys.executable, "-m", "book.grading.parallel", "--jobs", "2", "--",
-                             "--GuardedExecute.timeout=20"], cwd=course, capture_output=True,
-                            text=True, timeout=600)
+                             f"--GuardedExecute.timeout={grading_timeout()}"], cwd=course,
+                            capture_output=True, text=True, timeout=ceiling(600))
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "graded 3/3 submissions" in result.stdout
     with Gradebook(postgres) as gb:

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
+from conftest import ceiling
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
@@ -73,7 +75,7 @@ def export(course, exporter, dest, *args):
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}",
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     result = subprocess.run([str(BIN / "nbgrader"), "export", exporter, "--to", dest, *args],
-                            cwd=course, env=env, capture_output=True, text=True, timeout=120)
+                            cwd=course, env=env, capture_output=True, text=True, timeout=ceiling(120))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     text = (course / dest).read_text(encoding="utf-8")
     return text, list(csv.reader(text.splitlines()))

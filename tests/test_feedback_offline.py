@@ -12,6 +12,7 @@ import nbformat
 import pytest
 
 import chromium
+from conftest import ceiling
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,7 +24,7 @@ def nbgrader(course, *args):
     """The nbgrader CLI of this environment, run in ``course`` as an instructor runs it."""
     bin_dir = Path(sys.executable).parent
     result = subprocess.run([str(bin_dir / "nbgrader"), *args], cwd=course, capture_output=True,
-                            text=True, timeout=900,
+                            text=True, timeout=ceiling(900),
                             env=dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}"))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 

@@ -19,17 +19,18 @@ import pytest
 from nbgrader.api import Gradebook
 
 import submissions
+from conftest import ceiling, grading_timeout
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
-TIMEOUT = 10          # per-cell limit for the tests (the course config uses 30 s)
+TIMEOUT = grading_timeout()    # seconds per cell for the suite (the course's default is 60 s)
 
 
 def nbgrader(course, *args):
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     result = subprocess.run([str(Path(sys.executable).parent / "nbgrader"), *args,
                              f"--GuardedExecute.timeout={TIMEOUT}"],
-                            cwd=course, env=env, capture_output=True, text=True, timeout=1800)
+                            cwd=course, env=env, capture_output=True, text=True, timeout=ceiling(1800))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
 
@@ -85,7 +86,7 @@ def graded(course):
 def grade_class(course, *args):
     result = subprocess.run([sys.executable, "-m", "book.grading.parallel", *args, "--",
                              f"--GuardedExecute.timeout={TIMEOUT}"], cwd=course,
-                            capture_output=True, text=True, timeout=1800)
+                            capture_output=True, text=True, timeout=ceiling(1800))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result.stdout
 

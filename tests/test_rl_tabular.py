@@ -225,16 +225,17 @@ def test_bandit_chapter_reproduces_figure_2_2_and_ucb(built_book):
 
 def test_mdp_chapter_finds_example_4_1_and_a_braking_particle(built_book):
     g = glued_numbers(built_book, "rl/mdp")
-    assert (g["random_values_v1"], g["random_values_v2"], g["random_values_v3"],
-            g["random_values_v5"]) == (-14, -20, -22, -18)
+    # values of an iterative method: -22 on one machine is -21.999999999999996 on another
+    assert [g["random_values_v1"], g["random_values_v2"], g["random_values_v3"],
+            g["random_values_v5"]] == pytest.approx([-14, -20, -22, -18], abs=1e-6)
     assert g["random_values_gap"] < 1e-6
     assert g["in_place_faster_in_place"] < g["in_place_faster_two_arrays"]
-    assert g["pi_vi_agree_worst"] == -3
+    assert g["pi_vi_agree_worst"] == pytest.approx(-3, abs=1e-6)
     assert g["ring_solved_optimal"] > 5 * max(g["ring_solved_random"], g["ring_solved_idle"])
     assert g["ring_brakes_brake3"] > g["ring_brakes_brake1"]
     # the planner's static run: the greedy path keeps further from the cliff as moves slip more
     assert (g["planner_slip_row0"], g["planner_slip_row1"], g["planner_slip_row2"]) == (2, 1, 0)
-    assert g["planner_slip_v0"] == -13 and g["planner_slip_v0"] > g["planner_slip_v1"] > g["planner_slip_v2"]
+    assert g["planner_slip_v0"] == pytest.approx(-13, abs=1e-6) and g["planner_slip_v0"] > g["planner_slip_v1"] > g["planner_slip_v2"]
 
 
 def test_td_chapter_contrasts_sarsa_and_q_learning_on_the_cliff(built_book):

@@ -2,7 +2,6 @@
 messages that would go to the browser (a recording comm stands in for the kernel's)."""
 import asyncio
 import json
-import statistics
 import time
 
 import numpy as np
@@ -22,7 +21,9 @@ TWO_STEPS = {CliffExplorer: dict(episodes=2), CartPoleTrainer: dict(episodes=2, 
 NUMPY_ONLY = (BanditLab, CliffExplorer, GridworldPlanner)
 HEAVIEST = [pytest.param(cls, settings, id=f"{cls.__name__}-{k}")
             for cls in WIDGETS for k, settings in enumerate(cls.HEAVIEST)]
-STOP_MS = 300
+SLICE_STEPS = 25          # a typical slice of work between two yields, in reference steps (book.speed):
+                          # measured 0.7 to 12 at the heaviest settings (7.5 ms per reference step)
+STOP_SLACK_STEPS = 2      # the loop's own bookkeeping after the closing redraw
 REDRAW_BYTES = 128_000     # the most one redraw may send, however long the run
 
 
@@ -180,18 +181,72 @@ def test_training_runs_on_one_cpu_thread_and_restores_the_setting():
     assert torch.get_num_threads() == before
 
 
+class Stopwatch:
+    """Times a widget's run as the loop lives it: when it yields to the kernel (the ends of
+    its slices of work), when it rests (a paced run sleeps in naps of at most NAP seconds,
+    serving the kernel) and how long each redraw takes."""
+    NAP = 0.05
+
+    def __init__(self, widget):
+        self.yields, self.rests, self.draws = [], [], []
+        breathe, rest, draw = widget._breathe, widget._rest, widget._draw
+
+        async def timed_breathe():
+            await breathe()
+            self.yields.append(time.perf_counter())
+
+        async def timed_rest(seconds):
+            started = time.perf_counter()
+            stopped = await rest(seconds)
+            self.rests.append((started, time.perf_counter()))
+            self.yields += self.rests[-1]
+            return stopped
+
+        def timed_draw(run_):
+            started = time.perf_counter()
+            draw(run_)
+            self.draws.append((started, time.perf_counter() - started))
+        widget._breathe, widget._rest, widget._draw = timed_breathe, timed_rest, timed_draw
+
+    def slice_around(self, moment, start):
+        """The time the loop may take to notice ``moment``: the slice of work it fell in, from
+        the yield before it (or the run's start) to the first yield after it; a nap if it fell
+        in a rest."""
+        if any(a <= moment <= b for a, b in self.rests):
+            return self.NAP
+        before = [t for t in self.yields if t <= moment] or [start]
+        after = [t for t in self.yields if t > moment]
+        return (after[0] if after else float("inf")) - before[-1]
+
+    def closing_redraw(self, moment):
+        """Seconds of the redraw that ended the run after ``moment`` (none if it drew none)."""
+        return sum(seconds for started, seconds in self.draws[-1:] if started > moment)
+
+    def slices(self, start):
+        """The slices of work: the times between two yields, rests left out."""
+        ends = sorted({start, *self.yields})
+        return [b - a for a, b in zip(ends, ends[1:]) if (a, b) not in self.rests] or [0.0]
+
+
 @pytest.mark.parametrize("cls,settings", HEAVIEST)
-def test_stop_ends_the_run_within_300_ms_at_the_heaviest_settings(cls, settings):
+def test_stop_ends_the_run_within_one_slice_and_one_redraw_at_the_heaviest_settings(
+        cls, settings, reference_step):
     """A click on Stop arrives (a callback scheduled on the loop, as the kernel runs a comm
-    message) while the heaviest allowed run trains; the run must have ended 300 ms later,
-    counted from when the click was due, not from when the loop got round to it."""
-    latencies = []
+    message) while the heaviest allowed run trains. Counted from when the click was due (not
+    from when the loop got round to it), the run must have ended within the slice of work the
+    click fell in plus the closing redraw, both timed in this test: Stop is answered at the
+    first yield. And the slices are short: the median one at most SLICE_STEPS reference steps
+    (timed in the same run), so that on any machine Stop comes as fast as its speed allows.
+    (``benchmarks/widgets.py`` prints the latencies in milliseconds.)"""
+    latencies, allowed, typical = [], [], []
 
     async def press_stop_after(delay):
         widget = cls(**settings)
+        watch = Stopwatch(widget)
         loop = asyncio.get_running_loop()
         task = widget.train()
         assert task is not None, widget.status.value
+        started = time.perf_counter()
         click = {"due": loop.time() + delay}
 
         def press():
@@ -200,12 +255,18 @@ def test_stop_ends_the_run_within_300_ms_at_the_heaviest_settings(cls, settings)
         loop.call_at(click["due"], press)
         await task
         assert "stopped at step" in widget.status.value, widget.status.value
-        latencies.append(1000 * (widget.ended_at - click["perf"]))
+        latencies.append(widget.ended_at - click["perf"])
+        allowed.append(watch.slice_around(click["perf"], started)
+                       + watch.closing_redraw(click["perf"]) + STOP_SLACK_STEPS * reference_step)
+        typical.append(np.median(watch.slices(started)))
 
     for delay in (0.8, 1.13, 1.46):
         run(press_stop_after(delay))
-    print(f"{cls.__name__} {settings}: Stop latency {[round(x) for x in latencies]} ms")
-    assert statistics.median(latencies) <= STOP_MS, latencies
+    print(f"{cls.__name__} {settings}: Stop latency {[round(1000 * x) for x in latencies]} ms, "
+          f"allowed {[round(1000 * x) for x in allowed]} ms; median slice "
+          f"{[round(float(x / reference_step), 1) for x in typical]} reference steps")
+    assert all(latency <= bound for latency, bound in zip(latencies, allowed)), (latencies, allowed)
+    assert max(typical) <= SLICE_STEPS * reference_step, (typical, reference_step)
 
 
 def finish(stepper):
@@ -293,31 +354,32 @@ LONG_RUNS = [
 
 
 @pytest.mark.parametrize("cls,settings", LONG_RUNS, ids=lambda v: getattr(v, "__name__", ""))
-def test_redraws_send_bounded_finite_data_about_ten_times_a_second(cls, settings, sent):
+def test_redraws_send_bounded_finite_data_about_ten_times_a_second(cls, settings, sent, reference_step):
     """However long the run, one redraw sends at most MAX_POINTS points per trace (and
-    REDRAW_BYTES in all), only finite numbers, about every 0.1 s."""
+    REDRAW_BYTES in all), only finite numbers, every ``redraw_seconds`` (0.07 s) or as soon
+    after as the step in progress ends: a typical gap between redraws is at most
+    redraw_seconds plus a typical slice of work and a typical redraw, all timed in this test
+    (about ten redraws a second at the course's sizes)."""
     widget = sent.watch(cls(**settings))
-    draws = []
-    original = widget._draw
-
-    def timed(run_):
-        original(run_)
-        draws.append(time.perf_counter())
-    widget._draw = timed
+    watch = Stopwatch(widget)
 
     async def drive():
         await widget.train()
+    started = time.perf_counter()
     run(drive())
     assert "done" in widget.status.value, widget.status.value
     assert max(trace_lengths(widget)) <= MAX_POINTS
     assert settings.get("steps", settings.get("episodes", settings.get("sweeps"))) > MAX_POINTS, "longer than the bound"
     assert not sent.non_finite, sent.non_finite[:3]
     assert max(sent.per_redraw) <= REDRAW_BYTES, max(sent.per_redraw)
+    draws = [when for when, _ in watch.draws]
     print(f"{cls.__name__}: {len(draws)} redraws, largest {max(sent.per_redraw) / 1000:.1f} kB")
     if len(draws) >= 5:                        # the last redraw ends the run: not counted
-        rate = (len(draws) - 2) / (draws[-2] - draws[0])
-        print(f"  {rate:.1f} redraws per second")
-        assert rate >= 9, rate
+        gap = np.median(np.diff(draws[:-1]))
+        allowed = (widget.redraw_seconds + np.median(watch.slices(started))
+                   + np.median([seconds for _, seconds in watch.draws]) + STOP_SLACK_STEPS * reference_step)
+        print(f"  {1 / gap:.1f} redraws per second; typical gap {1000 * gap:.0f} ms, allowed {1000 * allowed:.0f} ms")
+        assert gap <= allowed, (gap, allowed)
 
 
 DIVERGING = [

@@ -1,0 +1,99 @@
+"""How long each solution's cells take under the grader, in reference steps, against their limits.
+
+Grades every notebook in ``solutions/`` (or those named) as a correct submission, with the real
+``nbgrader autograde`` and the course's ``nbgrader_config.py`` (sandbox, guard, limits), in a
+temporary course folder; reads each cell's execution times from the autograded notebook and
+prints the heaviest cells in reference steps (``book.speed``, timed in the same run) beside the
+limit the grader gave them: the course's default per cell, or a test cell's own
+``# time limit: N s`` line. ``margin`` is how many times slower than a fast machine of CI's
+kind (9.6 ms per reference step) a machine could be before that cell ran out of time: the
+course asks for at least 5 (``tests/test_grading.py`` checks it from the suite's own grading).
+
+    python benchmarks/solution_cells.py [assignment ...] [--top 3]
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from book.grading.execute import GuardedExecute  # noqa: E402
+from book.speed import describe, reference_step  # noqa: E402
+
+FAST_STEP = 0.0096          # seconds per reference step on a fast machine of CI's kind
+DEFAULT_LIMIT = 60          # nbgrader_config.py: c.GuardedExecute.timeout
+MAX_LIMIT = 600             # nbgrader_config.py: c.GuardedExecute.max_timeout
+
+
+def cell_seconds(cell):
+    """Seconds a graded cell ran (nbclient's timestamps in its metadata), or None."""
+    times = cell.metadata.get("execution", {})
+    if "iopub.execute_input" not in times or "shell.execute_reply" not in times:
+        return None
+    start, end = (datetime.fromisoformat(times[k].replace("Z", "+00:00"))
+                  for k in ("iopub.execute_input", "shell.execute_reply"))
+    return (end - start).total_seconds()
+
+
+def cell_limits(nb):
+    """The limit in seconds the course's grader gives each cell of a notebook."""
+    grader = GuardedExecute(timeout=DEFAULT_LIMIT, max_timeout=MAX_LIMIT)
+    return [grader._cell_timeout(cell) for cell in nb.cells]
+
+
+def graded_cells(nb):
+    """(seconds, limit, grade id) of each code cell of an autograded notebook."""
+    return [(cell_seconds(cell), limit, cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {i}"))
+            for i, (cell, limit) in enumerate(zip(nb.cells, cell_limits(nb)))
+            if cell.cell_type == "code" and cell_seconds(cell) is not None]
+
+
+def grade_solutions(names, folder):
+    """Autograde each solution as student "solution" in a fresh course folder."""
+    shutil.copy(ROOT / "nbgrader_config.py", folder)
+    shutil.copytree(ROOT / "solutions", folder / "solutions")
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    nbgrader = str(Path(sys.executable).parent / "nbgrader")
+    for name in names:
+        subprocess.run([nbgrader, "generate_assignment", name, "--force"], cwd=folder, env=env,
+                       check=True, capture_output=True)
+        target = folder / "submitted" / "solution" / name
+        target.mkdir(parents=True)
+        shutil.copy(folder / "solutions" / name / f"{name}.ipynb", target)
+        subprocess.run([nbgrader, "autograde", name], cwd=folder, env=env, check=True,
+                       capture_output=True)
+        yield name, nbformat.read(folder / "autograded" / "solution" / name / f"{name}.ipynb", 4)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("assignments", nargs="*")
+    parser.add_argument("--top", type=int, default=2, help="cells shown per assignment")
+    args = parser.parse_args()
+    names = args.assignments or sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
+    step = reference_step()
+    print(describe(step))
+    print(f"{'assignment':20} {'cell':24} {'seconds':>8} {'steps':>7} {'limit s':>8} {'margin':>7}")
+    worst = None
+    with tempfile.TemporaryDirectory() as folder:
+        for name, nb in grade_solutions(names, Path(folder)):
+            for seconds, limit, cell in sorted(graded_cells(nb), reverse=True)[:args.top]:
+                steps = seconds / step
+                margin = limit / (steps * FAST_STEP)
+                worst = margin if worst is None else min(worst, margin)
+                print(f"{name:20} {cell:24} {seconds:8.2f} {steps:7.0f} {limit:8d} {margin:6.1f}x",
+                      flush=True)
+    print(f"smallest margin: {worst:.1f}x slower than a fast machine of CI's kind (goal: 5x)")
+    print(f"reference step again at the end: {1000 * reference_step():.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -17,7 +17,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -25,35 +24,12 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from book.grading.execute import GuardedExecute  # noqa: E402
+from book.grading.timing import cell_times  # noqa: E402
 from book.speed import describe, reference_step  # noqa: E402
 
 FAST_STEP = 0.0096          # seconds per reference step on a fast machine of CI's kind
 DEFAULT_LIMIT = 60          # nbgrader_config.py: c.GuardedExecute.timeout
 MAX_LIMIT = 600             # nbgrader_config.py: c.GuardedExecute.max_timeout
-
-
-def cell_seconds(cell):
-    """Seconds a graded cell ran (nbclient's timestamps in its metadata), or None."""
-    times = cell.metadata.get("execution", {})
-    if "iopub.execute_input" not in times or "shell.execute_reply" not in times:
-        return None
-    start, end = (datetime.fromisoformat(times[k].replace("Z", "+00:00"))
-                  for k in ("iopub.execute_input", "shell.execute_reply"))
-    return (end - start).total_seconds()
-
-
-def cell_limits(nb):
-    """The limit in seconds the course's grader gives each cell of a notebook."""
-    grader = GuardedExecute(timeout=DEFAULT_LIMIT, max_timeout=MAX_LIMIT)
-    return [grader._cell_timeout(cell) for cell in nb.cells]
-
-
-def graded_cells(nb):
-    """(seconds, limit, grade id) of each code cell of an autograded notebook."""
-    return [(cell_seconds(cell), limit, cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {i}"))
-            for i, (cell, limit) in enumerate(zip(nb.cells, cell_limits(nb)))
-            if cell.cell_type == "code" and cell_seconds(cell) is not None]
 
 
 def grade_solutions(names, folder):
@@ -85,7 +61,7 @@ def main():
     worst = None
     with tempfile.TemporaryDirectory() as folder:
         for name, nb in grade_solutions(names, Path(folder)):
-            for seconds, limit, cell in sorted(graded_cells(nb), reverse=True)[:args.top]:
+            for seconds, limit, cell in sorted(cell_times(nb, DEFAULT_LIMIT, MAX_LIMIT), reverse=True)[:args.top]:
                 steps = seconds / step
                 margin = limit / (steps * FAST_STEP)
                 worst = margin if worst is None else min(worst, margin)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import chromium
-from conftest import toc_pages
+from conftest import ceiling, toc_pages
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = chromium.MARKS
@@ -110,7 +110,7 @@ def test_static_page_stays_explorable(site, browser, page):
     tab.wait_for_function(f"() => ({state})().active === {target}")
     try:            # plotly marks the step active before it has restyled the traces
         tab.wait_for_function(f"shown => ({state})().visible.some((v, i) => v !== shown[i])",
-                              arg=before["visible"], timeout=5000)
+                              arg=before["visible"], timeout=ceiling(5) * 1000)
     except playwright.TimeoutError:
         pass                                     # the assert below says what went wrong
     after = tab.evaluate(state)

@@ -19,7 +19,8 @@ import pytest
 from nbgrader.api import Gradebook
 
 import submissions
-from conftest import ceiling, grading_timeout
+from book.grading.timing import cell_times
+from conftest import FAST_STEP, ceiling, grading_timeout
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
@@ -114,6 +115,26 @@ def test_solutions_get_full_marks_and_untouched_exercises_zero(course, graded):
             assert max_score >= 10
             assert got["solution"] == max_score, (assignment, got["solution"])
             assert got["untouched"] == 0, (assignment, got["untouched"])
+
+
+def test_every_solution_fits_its_limits_on_a_machine_five_times_slower(course, graded, reference_step):
+    """The course's limits (60 s a cell, or a test cell's own line) were chosen on a fast
+    machine of CI's kind (FAST_STEP per reference step). Each solution cell's time in this
+    run's grading, in reference steps, must fit its limit there with five times to spare,
+    so that an honest student graded on a machine five times slower gets full marks."""
+    from traitlets.config.loader import PyFileConfigLoader
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    limits = config.GuardedExecute.timeout, config.GuardedExecute.max_timeout
+    tight = []
+    for assignment in ASSIGNMENTS:
+        nb = read_nb(course / "autograded" / "solution" / assignment / f"{assignment}.ipynb")
+        times = cell_times(nb, *limits)
+        assert len(times) >= 4, (assignment, "cells without execution times")
+        for seconds, limit, cell in times:
+            on_fast_machine = seconds / reference_step * FAST_STEP
+            if 5 * on_fast_machine > limit:
+                tight.append((assignment, cell, round(on_fast_machine, 1), limit))
+    assert not tight, f"(assignment, cell, seconds on a fast machine, limit): {tight}"
 
 
 def test_feedback_never_shows_hidden_tests(course, graded):

@@ -16,7 +16,7 @@ import pytest
 from myst_nb.core.variables import format_plain_text
 
 import chromium
-from conftest import ROOT
+from conftest import ROOT, ceiling
 from test_jupyterlab import TOKEN, jupyter_lab, screenshot
 
 EXTENSION = ROOT / "labextensions" / "ml-course-glue"
@@ -101,7 +101,7 @@ def test_chapter_renders_myst_and_glued_values_in_jupyterlab(myst_lab):
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         outside = chromium.offline(context, myst_lab, "ws://127.0.0.1")
         page = context.new_page()
-        page.set_default_timeout(60_000)
+        page.set_default_timeout(ceiling(60) * 1000)
         errors = []
         page.on("console", lambda m: m.type == "error" and errors.append(m.text))
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -129,7 +129,7 @@ def test_chapter_renders_myst_and_glued_values_in_jupyterlab(myst_lab):
             return k && k.status === 'idle'; }""")
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
         page.wait_for_function("""() => { const p = Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt'));
-            return p.length && p.every(x => /\\[\\d+\\]/.test(x.textContent)); }""", timeout=90_000)
+            return p.length && p.every(x => /\\[\\d+\\]/.test(x.textContent)); }""", timeout=ceiling(90) * 1000)
         page.wait_for_function("n => document.querySelectorAll('.jp-course-glue-value').length === n",
                                arg=len(roles))
 

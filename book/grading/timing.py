@@ -1,0 +1,30 @@
+"""How long each cell of a graded notebook ran, and the time limit the grader gave it.
+
+nbclient stamps every executed cell's metadata with when its code went in and when its reply
+came back; ``GuardedExecute`` gives each cell the course's default limit, or a test cell's own
+``# time limit: N s`` line. ``benchmarks/solution_cells.py`` and ``tests/test_grading.py`` use
+these to show that every solution fits its limits on a much slower machine.
+"""
+from datetime import datetime
+
+from .execute import GuardedExecute
+
+
+def cell_seconds(cell):
+    """Seconds a graded cell ran (from its metadata's execution stamps), or None."""
+    stamps = cell.get("metadata", {}).get("execution", {})
+    if "iopub.execute_input" not in stamps or "shell.execute_reply" not in stamps:
+        return None
+    start, end = (datetime.fromisoformat(stamps[key].replace("Z", "+00:00"))
+                  for key in ("iopub.execute_input", "shell.execute_reply"))
+    return (end - start).total_seconds()
+
+
+def cell_times(nb, timeout, max_timeout):
+    """(seconds, limit in seconds, grade id) of each executed code cell of a graded notebook,
+    with the limits of a grader whose default is ``timeout`` and ceiling ``max_timeout``."""
+    grader = GuardedExecute(timeout=timeout, max_timeout=max_timeout)
+    return [(cell_seconds(cell), grader._cell_timeout(cell),
+             cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index}"))
+            for index, cell in enumerate(nb.cells)
+            if cell.cell_type == "code" and cell_seconds(cell) is not None]

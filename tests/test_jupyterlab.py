@@ -208,7 +208,9 @@ def test_every_widget_trains_stops_within_a_few_frames_and_shows_refusals_in_jup
             root = page.locator(".training-widget").nth(i)
             root.scroll_into_view_if_needed()
             assert "press Train to start" in page.evaluate(STATUS, i), make
-            assert "no run yet: press Train" in root.locator(".js-plotly-plot").first.inner_text()
+            page.wait_for_function(      # on a slow machine plotly may still be drawing it
+                "i => document.querySelectorAll('.training-widget')[i].querySelector('.js-plotly-plot')"
+                ".innerText.includes('no run yet: press Train')", arg=i)
             before = page.evaluate(SIGNATURE, i)
             root.get_by_role("button", name="Train").click()
             page.wait_for_function(f"() => ({STATUS})({i}).includes('training on')")

@@ -25,9 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from book.grading.timing import cell_times  # noqa: E402
-from book.speed import describe, reference_step  # noqa: E402
+from book.speed import FAST_STEP, describe, reference_step  # noqa: E402
 
-FAST_STEP = 0.0096          # seconds per reference step on a fast machine of CI's kind
 DEFAULT_LIMIT = 60          # nbgrader_config.py: c.GuardedExecute.timeout
 MAX_LIMIT = 600             # nbgrader_config.py: c.GuardedExecute.max_timeout
 

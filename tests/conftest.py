@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from book.speed import FAST_STEP
+
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "_build"
-FAST_STEP = 0.0096           # seconds per reference step on a fast machine of CI's kind (28.6 ms: the slowest)
 # The suite grades with GRADING_CELL_STEPS reference steps per cell (12 s on a fast machine, 36 s
 # on the slowest): the heaviest solution cell without a limit line of its own (tile coding's
 # hidden mountain-car test, about 300 steps) fits four times over.

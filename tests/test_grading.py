@@ -20,7 +20,8 @@ from nbgrader.api import Gradebook
 
 import submissions
 from book.grading.timing import cell_times
-from conftest import FAST_STEP, ceiling, grading_timeout
+from book.speed import FAST_STEP
+from conftest import ceiling, grading_timeout
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())

@@ -44,20 +44,29 @@ def build_times(work):
     return timed(command, copy), timed(command, copy)
 
 
-def grading_times(work):
-    course = work / "course"
+def solutions_course(course, student, assignments=None):
+    """A course folder with the assignments (default: all) released and their solutions
+    submitted by ``student``; returns the assignments' names."""
     course.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", course)
     shutil.copytree(ROOT / "solutions", course / "solutions")
-    assignments = sorted(p.name for p in (course / "solutions").iterdir())
-    plain = 0.0
+    assignments = assignments or sorted(p.name for p in (course / "solutions").iterdir())
     for name in assignments:
         subprocess.run([str(BIN / "nbgrader"), "generate_assignment", name, "--force"],
                        cwd=course, env=ENV, check=True, capture_output=True)
-        nb = nbformat.read(course / "solutions" / name / f"{name}.ipynb", as_version=4)
-        target = course / "submitted" / "student" / name
+        target = course / "submitted" / student / name
         target.mkdir(parents=True)
-        nbformat.write(nb, target / f"{name}.ipynb")
+        shutil.copy(course / "solutions" / name / f"{name}.ipynb", target)
+    return assignments
+
+
+def grading_times(work):
+    course = work / "course"
+    assignments = solutions_course(course, "student")
+    plain = 0.0
+    for name in assignments:
+        target = course / "submitted" / "student" / name
+        nb = nbformat.read(target / f"{name}.ipynb", as_version=4)
         start = time.perf_counter()
         NotebookClient(nb, timeout=60, kernel_name="python3",
                        resources={"metadata": {"path": str(target)}}).execute()

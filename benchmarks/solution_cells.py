@@ -12,8 +12,6 @@ course asks for at least 5 (``tests/test_grading.py`` checks it from the suite's
     python benchmarks/solution_cells.py [assignment ...] [--top 3]
 """
 import argparse
-import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,28 +22,20 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from book.grading.timing import cell_times  # noqa: E402
+from book.grading.timing import cell_times, course_limits  # noqa: E402
 from book.speed import FAST_STEP, describe, reference_step  # noqa: E402
-
-DEFAULT_LIMIT = 60          # nbgrader_config.py: c.GuardedExecute.timeout
-MAX_LIMIT = 600             # nbgrader_config.py: c.GuardedExecute.max_timeout
+from build_and_grade import BIN, ENV, solutions_course  # noqa: E402
 
 
-def grade_solutions(names, folder):
-    """Autograde each solution as student "solution" in a fresh course folder."""
-    shutil.copy(ROOT / "nbgrader_config.py", folder)
-    shutil.copytree(ROOT / "solutions", folder / "solutions")
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    nbgrader = str(Path(sys.executable).parent / "nbgrader")
-    for name in names:
-        subprocess.run([nbgrader, "generate_assignment", name, "--force"], cwd=folder, env=env,
-                       check=True, capture_output=True)
-        target = folder / "submitted" / "solution" / name
-        target.mkdir(parents=True)
-        shutil.copy(folder / "solutions" / name / f"{name}.ipynb", target)
-        subprocess.run([nbgrader, "autograde", name], cwd=folder, env=env, check=True,
-                       capture_output=True)
-        yield name, nbformat.read(folder / "autograded" / "solution" / name / f"{name}.ipynb", 4)
+def graded_solutions(names, folder):
+    """Autograde each solution as student "solution" in a fresh course folder, with one
+    ``nbgrader autograde`` as an instructor runs it; (name, autograded notebook) pairs."""
+    course = folder / "course"
+    solutions_course(course, "solution", names)
+    subprocess.run([str(BIN / "nbgrader"), "autograde", "*", "--student", "solution"], cwd=course,
+                   env=ENV, check=True, capture_output=True)
+    return [(name, nbformat.read(course / "autograded" / "solution" / name / f"{name}.ipynb", 4))
+            for name in names]
 
 
 def main():
@@ -54,13 +44,16 @@ def main():
     parser.add_argument("--top", type=int, default=2, help="cells shown per assignment")
     args = parser.parse_args()
     names = args.assignments or sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
+    limits = course_limits(ROOT)
     step = reference_step()
     print(describe(step))
-    print(f"{'assignment':20} {'cell':24} {'seconds':>8} {'steps':>7} {'limit s':>8} {'margin':>7}")
+    print(f"grading {len(names)} solutions with nbgrader autograde ...", flush=True)
     worst = None
     with tempfile.TemporaryDirectory() as folder:
-        for name, nb in grade_solutions(names, Path(folder)):
-            for seconds, limit, cell in sorted(cell_times(nb, DEFAULT_LIMIT, MAX_LIMIT), reverse=True)[:args.top]:
+        graded = graded_solutions(names, Path(folder))
+        print(f"{'assignment':20} {'cell':24} {'seconds':>8} {'steps':>7} {'limit s':>8} {'margin':>7}")
+        for name, nb in graded:
+            for seconds, limit, cell in sorted(cell_times(nb, *limits), reverse=True)[:args.top]:
                 steps = seconds / step
                 margin = limit / (steps * FAST_STEP)
                 worst = margin if worst is None else min(worst, margin)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from book.speed import FAST_STEP
+from book.speed import FAST_STEP, describe, reference_step as measure
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "_build"
@@ -46,7 +46,6 @@ def measured_reference_step():
     """Seconds per reference step on this machine, timed once per test session
     (``book.speed``): the unit of every time budget and ceiling in the suite, so that a
     budget holds on a machine five times slower as well as on a fast one."""
-    from book.speed import reference_step as measure
     return measure()
 
 
@@ -73,7 +72,6 @@ def grading_timeout():
 
 
 def pytest_report_header(config):
-    from book.speed import describe
     return describe(measured_reference_step())
 
 

@@ -19,7 +19,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 import submissions
-from book.grading.timing import cell_times
+from book.grading.timing import cell_times, course_limits
 from book.speed import FAST_STEP
 from conftest import ceiling, grading_timeout
 
@@ -123,9 +123,7 @@ def test_every_solution_fits_its_limits_on_a_machine_five_times_slower(course, g
     machine of CI's kind (FAST_STEP per reference step). Each solution cell's time in this
     run's grading, in reference steps, must fit its limit there with five times to spare,
     so that an honest student graded on a machine five times slower gets full marks."""
-    from traitlets.config.loader import PyFileConfigLoader
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
-    limits = config.GuardedExecute.timeout, config.GuardedExecute.max_timeout
+    limits = course_limits(ROOT)
     tight = []
     for assignment in ASSIGNMENTS:
         nb = read_nb(course / "autograded" / "solution" / assignment / f"{assignment}.ipynb")

@@ -152,7 +152,7 @@ CLICK_AND_TIME = """([i, button, words]) => new Promise(resolve => {
     // seconds from a click on the button to the status line saying the words (-1: never)
     const root = document.querySelectorAll('.training-widget')[i];
     const status = root.querySelector('.training-status');
-    const stop = Array.from(root.querySelectorAll('button')).find(b => b.textContent.includes(button));
+    const target = Array.from(root.querySelectorAll('button')).find(b => b.textContent.includes(button));
     const observer = new MutationObserver(() => {
         if (status.textContent.includes(words)) {
             observer.disconnect();
@@ -161,7 +161,7 @@ CLICK_AND_TIME = """([i, button, words]) => new Promise(resolve => {
     });
     observer.observe(status, {subtree: true, childList: true, characterData: true});
     const clicked = performance.now();
-    stop.click();
+    target.click();
     setTimeout(() => { observer.disconnect(); resolve(-1); }, 120000);
 })"""
 BROWSER_PACE = """i => new Promise(resolve => {

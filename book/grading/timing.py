@@ -6,6 +6,7 @@ came back; ``GuardedExecute`` gives each cell the course's default limit, or a t
 these to show that every solution fits its limits on a much slower machine.
 """
 from datetime import datetime
+from pathlib import Path
 
 from .execute import GuardedExecute
 
@@ -28,3 +29,11 @@ def cell_times(nb, timeout, max_timeout):
              cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index}"))
             for index, cell in enumerate(nb.cells)
             if cell.cell_type == "code" and cell_seconds(cell) is not None]
+
+
+def course_limits(folder):
+    """(default seconds per cell, ceiling a test cell may ask for) set by the course's
+    ``nbgrader_config.py`` in ``folder``."""
+    from traitlets.config.loader import PyFileConfigLoader
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(Path(folder))).load_config()
+    return config.GuardedExecute.timeout, config.GuardedExecute.max_timeout

@@ -17,6 +17,7 @@ with the sentence and the numbers: the page's execution fails, and with it the b
 the glued verdicts of every built page.
 """
 import numbers
+import sys
 
 import numpy as np
 
@@ -74,8 +75,12 @@ def provenance(seed, baseline, device=None):
     from IPython.display import Markdown
     from myst_nb import glue as myst_glue
 
-    from .device import describe
-    line = (f"Numbers on this page: random seed {seed}, computed on {describe(device)}; "
+    if device is None and "torch" not in sys.modules:
+        where = "cpu"          # nothing on the page has used torch: numpy computed it all
+    else:
+        from .device import describe
+        where = describe(device)
+    line = (f"Numbers on this page: random seed {seed}, computed on {where}; "
             f"the trivial baseline to beat is {baseline}.")
     myst_glue("provenance", line, display=False)
     return Markdown(f"*{line}*")

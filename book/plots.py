@@ -6,11 +6,18 @@ from the book's static files, so no page embeds or downloads plotly.js.
 """
 import html as html_lib
 import re
+import sys
 
-import numpy as np
-import plotly.graph_objects as go
-import plotly.io as pio
-from plotly.io._base_renderers import MimetypeRenderer
+# plotly's renderers import nbformat, which imports jsonschema, which imports rfc3987_syntax if
+# installed (Jupyter's servers install it) to check IRIs, and that import builds a parser for
+# a second: a second of every page's fixed cost. Nothing in a course kernel checks an IRI.
+if "jsonschema" not in sys.modules:
+    sys.modules.setdefault("rfc3987_syntax", None)
+
+import numpy as np   # noqa: E402
+import plotly.graph_objects as go   # noqa: E402
+import plotly.io as pio   # noqa: E402
+from plotly.io._base_renderers import MimetypeRenderer   # noqa: E402
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]

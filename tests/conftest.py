@@ -85,3 +85,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords and not has_cuda:
             item.add_marker(skip)
+        if "jupyterlab" in item.module.__name__:   # a live server, kernel and browser, timed
+            item.add_marker(pytest.mark.alone)
+    # The longest work first, so that both workers of `pytest -n 2` stay busy to the end:
+    # the grading session (one group), then every page executed again, then the rest.
+    items.sort(key=lambda item: 0 if item.get_closest_marker("xdist_group") else
+               1 if "test_page_is_deterministic" in item.name else 2)

@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 # nbgrader's own Gradebook.add_submission trips SQLAlchemy's autoflush warnings; not ours.
-pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning"),
+              pytest.mark.xdist_group("export")]      # one worker: the module's course once
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,8 @@ from conftest import ceiling, grading_timeout
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
 TIMEOUT = grading_timeout()    # seconds per cell for the suite (the course's default is 60 s)
+# one worker for the tests of the session's course (built once); the guard-only course is another
+pytestmark = pytest.mark.xdist_group("grading")
 
 
 def nbgrader(course, *args):
@@ -57,8 +59,7 @@ def course(tmp_path_factory):
     course = tmp_path_factory.mktemp("course")
     shutil.copy(ROOT / "nbgrader_config.py", course)
     shutil.copytree(ROOT / "solutions", course / "solutions")
-    for assignment in ASSIGNMENTS:
-        nbgrader(course, "generate_assignment", assignment, "--force")
+    nbgrader(course, "generate_assignment", "*", "--force")     # every assignment, one process
     return course
 
 
@@ -80,8 +81,7 @@ def graded(course):
         submit(course, student, "pca", submissions.build(solution, exercise, variant))
     # the whole class at once, with the course's parallel grader (the README's command)
     log = grade_class(course)
-    for assignment in ASSIGNMENTS:
-        nbgrader(course, "generate_feedback", assignment)
+    nbgrader(course, "generate_feedback", "*")
     return {"honest_alone": honest_alone, "honest_file": honest_file, "log": log}
 
 
@@ -275,6 +275,7 @@ def guard_only(tmp_path_factory):
     return course, before, students, log
 
 
+@pytest.mark.xdist_group("grading-guard")
 def test_guard_alone_stops_the_same_attempts(guard_only):
     course, before, students, log = guard_only
     assert "isolation: in-kernel guard only" in log

@@ -1,6 +1,5 @@
 """Data sets of the course: generated here or shipped inside an installed package."""
 import numpy as np
-from sklearn import datasets
 
 from .ising import T_CRITICAL, magnetization, sample_ising
 
@@ -12,12 +11,16 @@ def load_digits():
 
     Returns ``(X, y)`` with X of shape (1797, 64), pixel values scaled to [0, 1].
     """
+    from sklearn import datasets    # here, not above: importing scikit-learn takes a second
+
     X, y = datasets.load_digits(return_X_y=True)
     return X / 16.0, y
 
 
 def make_2d(name, n_samples=400, noise=0.1, seed=0):
     """Small 2D classification sets: ``moons``, ``circles``, ``blobs``, ``xor``, ``spirals``."""
+    from sklearn import datasets
+
     rng = np.random.default_rng(seed)
     if name == "moons":
         return datasets.make_moons(n_samples, noise=noise, random_state=seed)

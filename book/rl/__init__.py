@@ -5,6 +5,18 @@
 iteration, value iteration) and ``td`` (the cliff; TD(0), SARSA, Q-learning, expected SARSA)
 are tabular: every value fits in an array and every agent runs many independent runs at once.
 ``tabular_plots`` draws their reward distributions, grids and phase spaces.
+``approx``, ``dqn``, ``policy``, ``envs`` and ``deep_plots`` (approximation and policy
+gradients) train torch models.
+
+Each module is imported when first used (``from book.rl import td``, or ``book.rl.td``), so
+that a page pays only for what it uses: the tabular ones need numpy alone.
 """
-from . import bandits, mdp, tabular_plots, td
-from . import approx, deep_plots, dqn, envs, policy   # chapters 4 and 5: approximation, policy gradients
+import importlib
+
+MODULES = ("approx", "bandits", "deep_plots", "dqn", "envs", "mdp", "policy", "tabular_plots", "td")
+
+
+def __getattr__(name):
+    if name in MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,14 +1,21 @@
-"""Live controls over ``book`` functions. Each widget is a thin shell that tests drive headless."""
-from .bandit_lab import BanditLab
-from .cartpole_trainer import CartPoleTrainer
-from .cliff_explorer import CliffExplorer
-from .clipping import ClippingExplorer
-from .dqn_trainer import DQNTrainer
-from .gated_race import GatedRace
-from .gradient_flow import GradientFlowExplorer
-from .gridworld_planner import GridworldPlanner
-from .optimizer_race import OptimizerRace
-from .playground import Playground
-from .tsne_explorer import TSNEExplorer
+"""Live controls over ``book`` functions. Each widget is a thin shell that tests drive headless.
 
-__all__ = ["BanditLab", "CartPoleTrainer", "CliffExplorer", "ClippingExplorer", "DQNTrainer", "GatedRace", "GradientFlowExplorer", "GridworldPlanner", "OptimizerRace", "Playground", "TSNEExplorer"]
+A widget's module is imported when the widget is first asked for (``from book.widgets import
+Playground``): a page pays for the widgets it shows, not for all of them.
+"""
+import importlib
+
+MODULES = {
+    "BanditLab": "bandit_lab", "CartPoleTrainer": "cartpole_trainer",
+    "CliffExplorer": "cliff_explorer", "ClippingExplorer": "clipping", "DQNTrainer": "dqn_trainer",
+    "GatedRace": "gated_race", "GradientFlowExplorer": "gradient_flow",
+    "GridworldPlanner": "gridworld_planner", "OptimizerRace": "optimizer_race",
+    "Playground": "playground", "TSNEExplorer": "tsne_explorer",
+}
+__all__ = sorted(MODULES)
+
+
+def __getattr__(name):
+    if name in MODULES:
+        return getattr(importlib.import_module(f"{__name__}.{MODULES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -61,8 +61,9 @@ def in_seconds(steps):
 
 def ceiling(seconds):
     """A ceiling against a hang, chosen in seconds on a fast machine of CI's kind
-    (``FAST_STEP`` per reference step), stretched on a slower machine, never shortened."""
-    return seconds * max(1.0, measured_reference_step() / FAST_STEP)
+    (``FAST_STEP`` per reference step), stretched on a slower machine, never shortened; whole
+    seconds (nbclient's timeouts are integers)."""
+    return math.ceil(seconds * max(1.0, measured_reference_step() / FAST_STEP))
 
 
 def grading_timeout():

@@ -20,6 +20,7 @@ import fnmatch
 import json
 import os
 import queue
+import re
 import subprocess
 import sys
 import threading
@@ -81,6 +82,15 @@ def worker(extra):
         else:
             answer["error"] = (result.get("error") or result.get("log") or "")[-2000:]
         print(json.dumps(answer), file=answers, flush=True)
+
+
+def reason(error):
+    """The line of nbgrader's log that says why a submission failed: its last error other than
+    nbgrader's own "see the above traceback"."""
+    lines = [line.strip() for line in error.strip().splitlines() if line.strip()]
+    specific = [line for line in lines if re.match(r"[\w.]*(Error|Exception|Timeout)\b", line)
+                and "NbGraderException" not in line]
+    return (specific or lines or ["no message"])[-1][:200]
 
 
 def _matches(name, patterns):
@@ -186,7 +196,7 @@ def grade(assignments=(), students=(), jobs=None, extra=(), force=False, log=pri
         with lock:
             results.append(result)
             mark = (f"{result['score']:g}/{result['max_score']:g}" if result["ok"]
-                    else "FAILED: " + result["error"].strip().splitlines()[-1][:200])
+                    else "FAILED: " + reason(result["error"]))
             log(f"[{len(results)}/{len(work)}] {result['student']}/{result['assignment']}: {mark}")
 
     threads = max(1, (os.cpu_count() or 1) // jobs)

@@ -39,6 +39,13 @@ def _cpu_signature():
     return hashlib.sha256(flags.encode()).hexdigest()[:10]
 
 
+def _build_name():
+    """The build's name: the kind of CPU and the source's own hash, so that two checkouts with
+    different ``fused.cpp`` (a branch, a work tree) never rebuild over each other's library."""
+    source = hashlib.sha256(SOURCE.read_bytes()).hexdigest()[:10]
+    return f"book_rnn_fused_{_cpu_signature()}_{source}"
+
+
 def _load(verbose=False):
     from torch.utils import cpp_extension
     if shutil.which("ninja") is None:    # torch runs ninja by name; pip puts it beside Python,
@@ -48,7 +55,7 @@ def _load(verbose=False):
              "-mprefer-vector-width=512", "-fopenmp"]
     link = ["-fopenmp"] + {"linux": ["-lmvec"],                 # glibc's vector math
                            "darwin": ["-undefined", "dynamic_lookup"]}.get(sys.platform, [])
-    cpp_extension.load(name=f"book_rnn_fused_{_cpu_signature()}", sources=[str(SOURCE)],
+    cpp_extension.load(name=_build_name(), sources=[str(SOURCE)],
                        extra_cflags=flags, extra_ldflags=link, is_python_module=False,
                        verbose=verbose)
     return torch.ops.book_rnn

@@ -196,9 +196,13 @@ class Trainer:
         self.steps += 1
         return loss, norms
 
-    def run(self, n_steps):
+    def run(self, n_steps, stop_if_diverged=False):
+        """Train ``n_steps`` steps, or with ``stop_if_diverged`` until every model has diverged
+        (the history then ends at that step)."""
         for _ in range(n_steps):
             self.step()
+            if stop_if_diverged and (self.history.diverged_at >= 0).all():
+                break
         return self.history
 
 

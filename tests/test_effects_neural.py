@@ -164,7 +164,7 @@ def test_training_schedules_what_the_run_shows(built_book):
 
 def test_training_overfitting_and_its_remedies(built_book):
     g = glued(built_book, "neural/training")
-    assert g["overfits_weights"] == 64 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10
+    assert g["overfits_weights"] == 64 * 128 + 128 + 128 * 128 + 128 + 128 * 10 + 10
     assert g["overfits_best_epoch"] <= 50
     assert g["overfits_last"] > 1.1 * g["overfits_lowest"]
     assert g["overfits_rise"] == pytest.approx(100 * (g["overfits_last"] / g["overfits_lowest"] - 1))

@@ -180,6 +180,31 @@ def test_k_models_batched_equal_k_separate_models(kind):
         assert torch.allclose(record[0][:, k], single_record[0], rtol=1e-5)
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_stack_of_one_model_is_that_model(kind, loops):
+    """K = 1 runs as one model (the trainer's case): with the compiled loops, the same numbers."""
+    def same(a, b):
+        return torch.equal(a, b) if loops == "compiled" else torch.allclose(a, b, atol=1e-6)
+    torch.manual_seed(7)
+    stacked = Recurrent(kind, 2, 5, n_models=1)
+    single = Recurrent(kind, 2, 5)
+    single.cell.load_state_dict({n: p[0] for n, p in stacked.cell.state_dict().items()})
+    x = torch.randn(12, 1, 3, 2, requires_grad=True)
+    x_single = x.detach()[:, 0].clone().requires_grad_()
+    record, single_record = [], []
+    H, state = stacked(x, record=record)
+    H_single, state_single = single(x_single, record=single_record)
+    last = (state[1], state_single[1]) if kind == "lstm" else (state, state_single)
+    assert H.shape == (12, 1, 3, 5) and last[0].shape == (1, 3, 5)
+    assert same(H[:, 0], H_single) and same(last[0][0], last[1])
+    (H.pow(2).sum() + last[0].sum()).backward()
+    (H_single.pow(2).sum() + last[1].sum()).backward()
+    assert record[0].shape == (12, 1) and same(record[0][:, 0], single_record[0])
+    assert same(x.grad[:, 0], x_single.grad)
+    for name, p in single.cell.named_parameters():
+        assert same(getattr(stacked.cell, name).grad[0], p.grad), name
+
+
 def test_sequence_tasks_have_the_documented_structure():
     from book.data.sequences import TASKS, adding_problem, copy_task, digits_sequence, temporal_order
 

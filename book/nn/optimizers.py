@@ -56,7 +56,8 @@ class RMSProp(Optimizer):
         self.alpha, self.eps = alpha, eps
 
     def direction(self, g, state):
-        state["s"] = self.alpha * state.get("s", torch.zeros_like(g)) + (1 - self.alpha) * g * g
+        s = (1 - self.alpha) * g * g                               # s starts at 0
+        state["s"] = self.alpha * state["s"] + s if "s" in state else s
         return self.lr * g / (state["s"].sqrt() + self.eps)
 
 
@@ -67,11 +68,14 @@ class Adam(Optimizer):
 
     def direction(self, g, state):
         b1, b2 = self.betas
-        state["m"] = b1 * state.get("m", torch.zeros_like(g)) + (1 - b1) * g
-        state["v"] = b2 * state.get("v", torch.zeros_like(g)) + (1 - b2) * g * g
-        m_hat = state["m"] / (1 - b1 ** self.t)
-        v_hat = state["v"] / (1 - b2 ** self.t)
-        return self.lr * m_hat / (v_hat.sqrt() + self.eps)
+        m, v = (1 - b1) * g, (1 - b2) * g * g                      # m and v start at 0
+        if "m" in state:                                           # b m + (1 - b) g, in place
+            m, v = state["m"].mul_(b1).add_(m), state["v"].mul_(b2).add_(v)
+        state["m"], state["v"] = m, v
+        m_hat = m / (1 - b1 ** self.t)
+        v_hat = v / (1 - b2 ** self.t)
+        # lr m_hat / (sqrt(v_hat) + eps), in place
+        return m_hat.mul_(self.lr).div_(v_hat.sqrt_().add_(self.eps))
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "rmsprop": RMSProp, "adam": Adam}

@@ -78,19 +78,26 @@ class Race:
         return self.surface.loss(point[0], point[1])
 
     def step(self):
+        """One step of every optimizer still in the race. Their losses are one batched
+        computation (each point's gradient is its own: the points do not interact)."""
         self.steps += 1
-        for name, point in self.points.items():
-            if self.diverged[name] is not None:
-                continue
-            optimizer = self.optimizers[name]
-            optimizer.zero_grad()
-            self._loss(point).backward()
-            optimizer.step()
-            loss = self._loss(point.detach()).item()
-            if not (np.isfinite(loss) and torch.isfinite(point).all()):
+        running = [name for name in self.points if self.diverged[name] is None]
+        if not running:
+            return
+        for name in running:
+            self.optimizers[name].zero_grad()
+        points = torch.stack([self.points[name] for name in running])
+        self._loss(points.T).sum().backward()
+        for name in running:
+            self.optimizers[name].step()
+        with torch.no_grad():
+            points = torch.stack([self.points[name] for name in running])
+            losses = self._loss(points.T)
+        for name, loss, point in zip(running, losses.tolist(), points.tolist()):
+            if not np.isfinite([loss, *point]).all():
                 self.diverged[name] = self.steps
                 continue
-            self.paths[name].append(point.tolist())
+            self.paths[name].append(point)
             self.losses[name].append(loss)
 
     def contour(self, resolution=80):

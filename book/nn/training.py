@@ -62,6 +62,13 @@ def evaluate_loss(model, X, y):
         return F.cross_entropy(model(X), y).item()
 
 
+def validate(model, X, y):
+    """(evaluate_loss, accuracy) of the model on (X, y) from one pass over the data."""
+    with evaluating(model):
+        scores = model(X)
+        return F.cross_entropy(scores, y).item(), (scores.argmax(1) == y).sum().item() / len(X)
+
+
 def fit(model, X, y, X_val=None, y_val=None, epochs=20, batch_size=64, optimizer="adam",
         lr=1e-3, weight_decay=0.0, schedule="constant", patience=None, seed=0, progress=True):
     """Train ``model`` on (X, y) with cross-entropy; returns a History.
@@ -89,8 +96,9 @@ def fit(model, X, y, X_val=None, y_val=None, epochs=20, batch_size=64, optimizer
         history.learning_rate.append(opt.lr)
         if X_val is None:
             continue
-        history.val_loss.append(evaluate_loss(model, X_val, y_val))
-        history.val_accuracy.append(accuracy(model, X_val, y_val))
+        val_loss, val_accuracy = validate(model, X_val, y_val)
+        history.val_loss.append(val_loss)
+        history.val_accuracy.append(val_accuracy)
         if history.val_loss[-1] < best:
             best, history.best_epoch = history.val_loss[-1], epoch
             best_state = copy.deepcopy(model.state_dict()) if patience else None

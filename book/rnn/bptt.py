@@ -7,7 +7,8 @@ LSTM) back through the recurrence. Everything that does not depend on that chain
 derivatives, the input and weight gradients - is computed for all steps at once, so the loop
 itself is two to five tensor operations per step. The total dL/dh_t of every step is at
 hand; its norm is recorded into ``record`` when one is given (a list; one tensor of shape
-(T, [K]) is appended per backward pass).
+(T, [K]) is appended per backward pass). Gradients nobody asked for (of the input sequence and
+the initial state, usually) are not computed.
 
 The forward pass needs no autograd graph. It keeps the gate values the backward pass needs.
 One model runs on torch's own sequence kernel (the one ``torch.nn.RNN``/``GRU``/``LSTM``
@@ -143,8 +144,9 @@ class TanhRNNFunction(torch.autograd.Function):
         if ctx.record is not None:
             ctx.record.append(_step_norms(G))
         db = dA.sum(dim=(0, -2))
-        return (dA @ weight_ih, dA[0] @ weight_hh, _outer_sum(dA, x),
-                _outer_sum_previous(dA, h0, H), db, db, None)
+        need_x, need_h0 = ctx.needs_input_grad[:2]
+        return (dA @ weight_ih if need_x else None, dA[0] @ weight_hh if need_h0 else None,
+                _outer_sum(dA, x), _outer_sum_previous(dA, h0, H), db, db, None)
 
 
 # ---- GRU ---------------------------------------------------------------------------------
@@ -192,9 +194,10 @@ class GRUFunction(torch.autograd.Function):
         G, dGI, dGH = _gru_chain(dH, gates, h0, H, weight_hh)
         if ctx.record is not None:
             ctx.record.append(_step_norms(G))
-        dh0 = dGH[0] @ weight_hh + G[0] * gates[0, ..., 1, :]            # z_0
-        return (dGI @ weight_ih, dh0, _outer_sum(dGI, x), _outer_sum_previous(dGH, h0, H),
-                dGI.sum(dim=(0, -2)), dGH.sum(dim=(0, -2)), None)
+        need_x, need_h0 = ctx.needs_input_grad[:2]
+        dh0 = dGH[0] @ weight_hh + G[0] * gates[0, ..., 1, :] if need_h0 else None    # z_0
+        return (dGI @ weight_ih if need_x else None, dh0, _outer_sum(dGI, x),
+                _outer_sum_previous(dGH, h0, H), dGI.sum(dim=(0, -2)), dGH.sum(dim=(0, -2)), None)
 
 
 # ---- LSTM --------------------------------------------------------------------------------
@@ -267,5 +270,7 @@ class LSTMFunction(torch.autograd.Function):
         if ctx.record is not None:
             ctx.record.append(_step_norms(G))
         db = dA.sum(dim=(0, -2))
-        return (dA @ weight_ih, dA[0] @ weight_hh, D[0] * gates[0, ..., 1, :], _outer_sum(dA, x),
+        need_x, need_h0, need_c0 = ctx.needs_input_grad[:3]
+        return (dA @ weight_ih if need_x else None, dA[0] @ weight_hh if need_h0 else None,
+                D[0] * gates[0, ..., 1, :] if need_c0 else None, _outer_sum(dA, x),
                 _outer_sum_previous(dA, h0, H), db, db, None)

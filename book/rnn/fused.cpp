@@ -9,7 +9,9 @@
 // gradients - stays in bptt.py, done for all steps at once.
 //
 // The sequences of a batch never mix, in either direction, so each thread runs the whole
-// loop for its own block of sequences, with no waiting between steps.
+// loop for its own block of sequences, with no waiting between steps. The exp and tanh of a
+// step run over the thread's whole block of sequences at once (*_block): a row of H values
+// would leave H mod 16 of them to scalar calls, the slowest part of a small cell's step.
 // One model on the CPU; float32 or float64.
 //
 // Layouts (time first, then batch, then features; all contiguous):
@@ -24,6 +26,7 @@
 #if defined(__SSE__)
 #include <xmmintrin.h>
 #endif
+#include <algorithm>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -47,6 +50,25 @@ inline void put_gates(T* __restrict__ gates, int64_t hidden, int64_t j, T a, T b
   gates[hidden + j] = b;
   gates[2 * hidden + j] = c;
   gates[3 * hidden + j] = d;
+}
+
+// n contiguous values (one step of a block of sequences) at once.
+template <typename T>
+ROW void tanh_block(int64_t n, T* __restrict__ a) {
+  for (int64_t k = 0; k < n; ++k) a[k] = std::tanh(a[k]);
+}
+
+template <typename T>
+ROW void tanh_block(int64_t n, const T* __restrict__ a, T* __restrict__ out) {
+  for (int64_t k = 0; k < n; ++k) out[k] = std::tanh(a[k]);
+}
+
+// a = s sigmoid(s (gi + a)) - (s - 1): the sigmoid where s = 1, tanh (= 2 sigmoid(2x) - 1)
+// where s = 2, so that the LSTM's four gates are one pass.
+template <typename T>
+ROW void gates_block(int64_t n, const T* __restrict__ gi, const T* __restrict__ s,
+                     T* __restrict__ a) {
+  for (int64_t k = 0; k < n; ++k) a[k] = s[k] * sigmoid(s[k] * (gi[k] + a[k])) - (s[k] - T(1));
 }
 
 template <typename T>
@@ -130,13 +152,17 @@ void per_block_of_sequences(int64_t batch, const Loop& loop) {
 
 // The backward chain that the three cells share, from the last step to the first, each thread
 // on its own block of sequences. G is the total dL/dh_t (T, B, H); at the last step it is dH's.
+// prepare(t, first, count) may compute what the rows of a step share, then
 // row(t, b, dh, g_prev) works on sequence b at step t, from G at t: it writes that step's
 // pre-activation gradients into dA (T, B, width) and, into g_prev, the part of dL/dh_{t-1}
 // that skips the matrix product, from dh = dH_{t-1} (at t = 0 both are unused). Then
 //   dL/dh_{t-1} += dA_t W_hh.
-template <typename T, typename Row>
+// (for the cells whose rows need nothing shared)
+const auto nothing_to_prepare = [](int64_t, int64_t, int64_t) {};
+
+template <typename T, typename Row, typename Prepare>
 void backward_chain(const Tensor& dH_, const Tensor& weight_hh, int64_t width, Tensor& G_,
-                    const Tensor& dA_, const Row& row) {
+                    const Tensor& dA_, const Row& row, const Prepare& prepare) {
   const int64_t steps = G_.size(0), batch = G_.size(1), hidden = G_.size(2);
   G_[steps - 1].copy_(dH_[steps - 1]);
   const Tensor scratch = at::empty_like(G_[0]);                    // G at step -1: unused
@@ -144,6 +170,7 @@ void backward_chain(const Tensor& dH_, const Tensor& weight_hh, int64_t width, T
   const T* w = weight_hh.const_data_ptr<T>();
   per_block_of_sequences(batch, [&](int64_t first, int64_t count) {
     for (int64_t t = steps - 1; t >= 0; --t) {
+      prepare(t, first, count);
       for (int64_t b = first; b < first + count; ++b)
         row(t, b, dH.row(t > 0 ? t - 1 : 0, b), G.row(t - 1, b));
       if (t > 0)
@@ -157,8 +184,8 @@ void backward_chain(const Tensor& dH_, const Tensor& weight_hh, int64_t width, T
 
 template <typename T>
 ROW void rnn_forward_row(int64_t hidden, const T* __restrict__ gi, const T* __restrict__ bias,
-                         T* __restrict__ h_next) {         // h_next holds W_hh h on entry
-  for (int64_t j = 0; j < hidden; ++j) h_next[j] = std::tanh(gi[j] + h_next[j] + bias[j]);
+                         T* __restrict__ a) {               // a holds W_hh h on entry
+  for (int64_t j = 0; j < hidden; ++j) a[j] += gi[j] + bias[j];
 }
     
     template <typename T>
@@ -173,6 +200,7 @@ ROW void rnn_forward_row(int64_t hidden, const T* __restrict__ gi, const T* __re
       matmul<T>(count, hidden, hidden, H.row(t - 1, first), w, true, 0, H.row(t, first));
       for (int64_t b = first; b < first + count; ++b)
         rnn_forward_row<T>(hidden, gi.row(t, b), bias, H.row(t, b));
+      tanh_block<T>(count * hidden, H.row(t, first));
     }
   });
 }
@@ -206,7 +234,7 @@ void rnn_backward_loop(const Tensor& dH_, const Tensor& H_, const Tensor& weight
   backward_chain<T>(dH_, weight_hh, hidden, G_, dA_, [&](int64_t t, int64_t b, const T* dh,
                                                          T* g_prev) {
     rnn_backward_row<T>(hidden, G.row(t, b), H.row(t, b), dh, dA.row(t, b), g_prev);
-  });
+  }, nothing_to_prepare);
 }
 
 std::tuple<Tensor, Tensor> rnn_backward(const Tensor& dH, const Tensor& H,
@@ -297,7 +325,7 @@ void gru_backward_loop(const Tensor& dH_, const Tensor& gates_, const Tensor& h0
                                                              const T* dh, T* g_prev) {
     gru_backward_row<T>(hidden, G.row(t, b), gates.row(t, b), H.row(t - 1, b), dh,
                         dGI.row(t, b), dGH.row(t, b), g_prev);
-  });
+  }, nothing_to_prepare);
 }
 
 std::tuple<Tensor, Tensor, Tensor> gru_backward(const Tensor& dH, const Tensor& gates,
@@ -316,17 +344,18 @@ std::tuple<Tensor, Tensor, Tensor> gru_backward(const Tensor& dH, const Tensor& 
 // ---- LSTM --------------------------------------------------------------------------------
 //   i, f, g, o = s, s, tanh, s of a = gi + W_hh h,   c' = f c + i g,   h' = o tanh(c')
 
+// gates holds the four activated gates i, f, g, o of a row:  c' = f c + i g
 template <typename T>
-ROW void lstm_forward_row(int64_t hidden, const T* __restrict__ gi, T* __restrict__ gates,
-                          const T* __restrict__ c, T* __restrict__ c_next, T* __restrict__ h_next) {
-  for (int64_t j = 0; j < hidden; ++j) {       // gates holds W_hh h on entry, the gates on exit
-    const T in = sigmoid(gi[j] + gates[j]), f = sigmoid(gi[hidden + j] + gates[hidden + j]);
-    const T g = std::tanh(gi[2 * hidden + j] + gates[2 * hidden + j]);
-    const T o = sigmoid(gi[3 * hidden + j] + gates[3 * hidden + j]);
-    c_next[j] = f * c[j] + in * g;
-    h_next[j] = o * std::tanh(c_next[j]);
-    put_gates(gates, hidden, j, in, f, g, o);
-  }
+ROW void lstm_cell_row(int64_t hidden, const T* __restrict__ gates, const T* __restrict__ c,
+                       T* __restrict__ c_next) {
+  for (int64_t j = 0; j < hidden; ++j)
+    c_next[j] = gates[hidden + j] * c[j] + gates[j] * gates[2 * hidden + j];
+}
+
+// h' = o tanh(c'), h_next holding tanh(c') on entry
+template <typename T>
+ROW void lstm_output_row(int64_t hidden, const T* __restrict__ o, T* __restrict__ h_next) {
+  for (int64_t j = 0; j < hidden; ++j) h_next[j] *= o[j];
 }
 
 template <typename T>
@@ -335,12 +364,19 @@ void lstm_forward_loop(const Tensor& gi_, const Tensor& h0, const Tensor& c0,
   const int64_t steps = gi_.size(0), batch = h0.size(0), hidden = h0.size(1);
   const T* w = weight_hh.const_data_ptr<T>();
   Steps<T> gi(gi_), H(H_, h0), C(C_, c0), gates(gates_);
+  std::vector<T> scale(batch * 4 * hidden, T(1));          // 2 for the g block: tanh
+  for (int64_t b = 0; b < batch; ++b)
+    std::fill_n(scale.begin() + (4 * b + 2) * hidden, hidden, T(2));
   per_block_of_sequences(batch, [&](int64_t first, int64_t count) {
     for (int64_t t = 0; t < steps; ++t) {
-      matmul<T>(count, 4 * hidden, hidden, H.row(t - 1, first), w, true, 0, gates.row(t, first));
+      T* a = gates.row(t, first);                          // W_hh h, then the gates
+      matmul<T>(count, 4 * hidden, hidden, H.row(t - 1, first), w, true, 0, a);
+      gates_block<T>(count * 4 * hidden, gi.row(t, first), scale.data(), a);
       for (int64_t b = first; b < first + count; ++b)
-        lstm_forward_row<T>(hidden, gi.row(t, b), gates.row(t, b), C.row(t - 1, b), C.row(t, b),
-                            H.row(t, b));
+        lstm_cell_row<T>(hidden, gates.row(t, b), C.row(t - 1, b), C.row(t, b));
+      tanh_block<T>(count * hidden, C.row(t, first), H.row(t, first));
+      for (int64_t b = first; b < first + count; ++b)
+        lstm_output_row<T>(hidden, gates.row(t, b) + 3 * hidden, H.row(t, b));
     }
   });
 }
@@ -364,19 +400,18 @@ std::tuple<Tensor, Tensor, Tensor> lstm_forward(const Tensor& gi, const Tensor& 
 // and the part of dL/dh_{t-1} that skips the matrix product: dH_{t-1}.
 template <typename T>
 ROW void lstm_backward_row(int64_t hidden, const T* __restrict__ g, const T* __restrict__ gates,
-                           const T* __restrict__ c, const T* __restrict__ c_prev,
+                           const T* __restrict__ tc, const T* __restrict__ c_prev,
                            const T* __restrict__ d_next, const T* __restrict__ f_next,
                            const T* __restrict__ dh, T* __restrict__ d, T* __restrict__ da,
                            T* __restrict__ g_prev) {
   for (int64_t j = 0; j < hidden; ++j) {
     const T in = gates[j], f = gates[hidden + j], g_ = gates[2 * hidden + j];
     const T o = gates[3 * hidden + j];
-    const T tc = std::tanh(c[j]);
-    d[j] = d_next[j] * f_next[j] + g[j] * o * (T(1) - tc * tc);
+    d[j] = d_next[j] * f_next[j] + g[j] * o * (T(1) - tc[j] * tc[j]);
     da[j] = d[j] * g_ * in * (T(1) - in);
     da[hidden + j] = d[j] * c_prev[j] * f * (T(1) - f);
     da[2 * hidden + j] = d[j] * in * (T(1) - g_ * g_);
-    da[3 * hidden + j] = g[j] * tc * o * (T(1) - o);
+    da[3 * hidden + j] = g[j] * tc[j] * o * (T(1) - o);
     g_prev[j] = dh[j];
   }
 }
@@ -385,16 +420,19 @@ template <typename T>
 void lstm_backward_loop(const Tensor& dH_, const Tensor& dc_last, const Tensor& gates_,
                         const Tensor& C_, const Tensor& c0, const Tensor& weight_hh, Tensor& G_,
                         Tensor& D_, Tensor& dA_) {
-  const int64_t steps = C_.size(0), hidden = C_.size(2);
+  const int64_t steps = C_.size(0), batch = C_.size(1), hidden = C_.size(2);
   const std::vector<T> ones(hidden, T(1));                         // "f_T": no step T + 1
+  std::vector<T> tanh_c(batch * hidden);                           // tanh(c_t) of the step
   Steps<T> gates(gates_), C(C_, c0), G(G_), D(D_), dA(dA_), dc(dc_last.unsqueeze(0));
   backward_chain<T>(dH_, weight_hh, 4 * hidden, G_, dA_, [&](int64_t t, int64_t b,
                                                             const T* dh, T* g_prev) {
     const bool last = t == steps - 1;
-    lstm_backward_row<T>(hidden, G.row(t, b), gates.row(t, b), C.row(t, b), C.row(t - 1, b),
-                         last ? dc.row(0, b) : D.row(t + 1, b),
+    lstm_backward_row<T>(hidden, G.row(t, b), gates.row(t, b), tanh_c.data() + b * hidden,
+                         C.row(t - 1, b), last ? dc.row(0, b) : D.row(t + 1, b),
                          last ? ones.data() : gates.row(t + 1, b) + hidden, dh, D.row(t, b),
                          dA.row(t, b), g_prev);
+  }, [&](int64_t t, int64_t first, int64_t count) {
+    tanh_block<T>(count * hidden, C.row(t, first), tanh_c.data() + first * hidden);
   });
 }
 

@@ -12,6 +12,7 @@ import torch
 
 from ..data.sequences import TASKS, make_batch
 from ..device import get_device
+from ..nn.optimizers import OPTIMIZERS
 from ..stepping import exhaust
 from .cells import linear
 from .layers import SequenceModel
@@ -118,14 +119,14 @@ class Trainer:
         self.generator = torch.Generator().manual_seed(seed)
         self.model = SequenceModel(kind, self.task.input_size, hidden_size, self.task.output_size,
                                    n_models=self.n_models).to(self.device)
+        self.parameters = list(self.model.parameters())
         if init != "default":
             init_recurrent_(self.model.recurrent.cell.weight_hh, init, self.gains, self.generator)
         if chrono:
             chrono_init_(self.model.recurrent.cell, chrono, self.generator)
-        if optimizer == "adam":
-            self.optimizer = torch.optim.Adam(self.model.parameters(), lr=learning_rate)
-        else:
-            self.optimizer = torch.optim.SGD(self.model.parameters(), lr=learning_rate)
+        # the optimizers of the training chapter, written out (equal to torch.optim's, which
+        # would cost a page a second the first time one is used: it imports torch._dynamo)
+        self.optimizer = OPTIMIZERS[optimizer](self.parameters, lr=learning_rate)
         self.history = History(diverged_at=np.full(self.n_models, -1))
         self.steps = 0
         self.partial = None       # during a step in parts: what the slices so far measured
@@ -149,9 +150,10 @@ class Trainer:
         """
         x, target = make_batch(self.task_name, self.batch_size, self.length, self.generator)
         x, target = x.to(self.device).unsqueeze(1), target.to(self.device)
-        bounds = np.linspace(0, self.batch_size, max(1, min(parts, self.batch_size)) + 1)
-        bounds = bounds.round().astype(int)
-        whole = len(bounds) == 2
+        parts = max(1, min(parts, self.batch_size))
+        bounds = np.linspace(0, self.batch_size, parts + 1).round().astype(int).tolist() \
+            if parts > 1 else [0, self.batch_size]
+        whole = parts == 1
         losses, squares = 0.0, 0.0
         self.optimizer.zero_grad()
         for first, last in zip(bounds[:-1], bounds[1:]):
@@ -175,13 +177,13 @@ class Trainer:
                 squares = record[0] if whole else squares + record[0].double() ** 2
         if not whole:
             dead = ~torch.isfinite(losses)     # a model diverged on any slice: as on the whole batch
-            for p in self.model.parameters():
+            for p in self.parameters:
                 if dead.any() and p.grad is not None:
                     p.grad[dead] = 0.0
             squares = squares.sqrt().float() if torch.is_tensor(squares) else squares
         if self.clip:
-            clip_grad_norm_per_model_(list(self.model.parameters()), self.clip, self.n_models)
-        for p in self.model.parameters():       # a diverged model stops changing
+            clip_grad_norm_per_model_(self.parameters, self.clip, self.n_models)
+        for p in self.parameters:               # a diverged model stops changing
             p.grad.nan_to_num_(0.0, 0.0, 0.0)
         self.optimizer.step()
         loss = losses.cpu().numpy()
@@ -194,9 +196,13 @@ class Trainer:
         self.steps += 1
         return loss, norms
 
-    def run(self, n_steps):
+    def run(self, n_steps, stop_if_diverged=False):
+        """Train ``n_steps`` steps, or with ``stop_if_diverged`` until every model has diverged
+        (the history then ends at that step)."""
         for _ in range(n_steps):
             self.step()
+            if stop_if_diverged and (self.history.diverged_at >= 0).all():
+                break
         return self.history
 
 

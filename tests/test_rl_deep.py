@@ -146,6 +146,18 @@ def test_sarsa_learns_mountain_car_within_a_few_episodes():
     assert cost.shape == (20, 20) and cost.max() > 20
 
 
+def test_sarsa_side_by_side_equals_sarsa_in_gymnasium():
+    car = envs.mountain_car()
+    tiles = approx.mountain_car_tiles(car)
+    alone = [approx.run_sarsa(car, tiles, approx.SarsaAgent(tiles.n_features, 3, seed=k), 6, seed=100 * k,
+                              snapshots=(2, 6)) for k in range(2)]
+    agents = [approx.SarsaAgent(tiles.n_features, 3, seed=k) for k in range(2)]
+    together = approx.run_sarsa_together(tiles, agents, 6, seeds=[0, 100], snapshots=(2, 6))
+    for one, both in zip(alone, together):
+        assert np.array_equal(one.steps, both.steps) and np.array_equal(one.agent.weight, both.agent.weight)
+        assert all(np.array_equal(one.snapshots[e], both.snapshots[e]) for e in (2, 6))
+
+
 # --- DQN --------------------------------------------------------------------------------------
 
 def test_parallel_linear_is_k_independent_linear_layers():

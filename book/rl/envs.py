@@ -151,5 +151,7 @@ def random_mountain_car_median(n_episodes=101, seed=0, max_steps=200_000):
             if 2 * np.isfinite(lengths).sum() > n_episodes:
                 break
         positions, velocities = mountain_car_steps(positions, velocities, actions[step % 1000 - 1])
-        lengths[(positions >= 0.5) & (lengths > step)] = step
+        arrived = positions >= 0.5
+        if arrived.any():
+            lengths[arrived & (lengths > step)] = step
     return float(np.median(lengths))

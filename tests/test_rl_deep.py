@@ -54,6 +54,23 @@ def test_vectorized_mountain_car_equals_gymnasium_step_by_step():
         assert position[0] == env.unwrapped.state[0] and velocity[0] == env.unwrapped.state[1]
 
 
+def test_vectorized_cartpole_equals_gymnasium_step_by_step():
+    for n in (1, 6):
+        reference = gym.make_vec("CartPole-v1", num_envs=n, vectorization_mode="vector_entry_point")
+        carts = envs.cartpole_vector(n)
+        assert np.array_equal(carts.reset(seed=3)[0], reference.reset(seed=3)[0])
+        rng, ends = np.random.default_rng(0), 0
+        for step in range(3000):
+            if step == 1500:                    # a reset without a seed goes on with the generator
+                assert np.array_equal(carts.reset()[0], reference.reset()[0])
+            actions = rng.integers(2, size=n)
+            ours, theirs = carts.step(actions)[:4], reference.step(actions)[:4]
+            for mine, gyms in zip(ours, theirs):
+                assert np.array_equal(mine, gyms) and mine.dtype == gyms.dtype, step
+            ends += theirs[2].sum() + theirs[3].sum()
+        assert ends > 50 * n                    # many episodes ended and restarted on the way
+
+
 def test_random_mountain_car_needs_thousands_of_steps():
     assert envs.random_mountain_car_median(n_episodes=21, seed=1) > 5000
 
@@ -127,6 +144,18 @@ def test_sarsa_learns_mountain_car_within_a_few_episodes():
     positions, velocities, cost = approx.cost_to_go(tiles, run.snapshots[30], car.observation_space.low,
                                                    car.observation_space.high, resolution=20)
     assert cost.shape == (20, 20) and cost.max() > 20
+
+
+def test_sarsa_side_by_side_equals_sarsa_in_gymnasium():
+    car = envs.mountain_car()
+    tiles = approx.mountain_car_tiles(car)
+    alone = [approx.run_sarsa(car, tiles, approx.SarsaAgent(tiles.n_features, 3, seed=k), 6, seed=100 * k,
+                              snapshots=(2, 6)) for k in range(2)]
+    agents = [approx.SarsaAgent(tiles.n_features, 3, seed=k) for k in range(2)]
+    together = approx.run_sarsa_together(tiles, agents, 6, seeds=[0, 100], snapshots=(2, 6))
+    for one, both in zip(alone, together):
+        assert np.array_equal(one.steps, both.steps) and np.array_equal(one.agent.weight, both.agent.weight)
+        assert all(np.array_equal(one.snapshots[e], both.snapshots[e]) for e in (2, 6))
 
 
 # --- DQN --------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from book.rl import bandits, mdp, td
+from book.stepping import exhaust
 from built import glued_numbers
 
 EXAMPLE_4_1 = np.array([[0, -14, -20, -22], [-14, -18, -20, -20], [-20, -20, -18, -14],
@@ -186,6 +187,17 @@ def test_q_learning_walks_the_edge_and_sarsa_the_safe_path():
     assert (greedy["sarsa"] != -13).all() and np.median(greedy["sarsa"]) == -17
     assert online["sarsa"].mean() > online["q_learning"].mean() + 10
     assert (online["q_learning"] <= -13).all()
+
+
+def test_one_run_in_python_equals_the_numpy_loop():
+    cliff = td.CliffWalking()
+    for method in td.METHODS:
+        agents = [td.TabularAgent(cliff.n_states, 4, method, n_runs=1, epsilon=0.2, seed=7) for _ in range(2)]
+        python = td.train(cliff, agents[0], n_episodes=60)
+        numpy_loop = exhaust(td.training_runs(cliff, agents[1], n_episodes=60))
+        assert np.array_equal(python.returns, numpy_loop.returns)
+        assert np.array_equal(python.lengths, numpy_loop.lengths) and python.steps == numpy_loop.steps
+        assert np.array_equal(agents[0].Q, agents[1].Q)
 
 
 def test_train_counts_episodes_and_returns():

@@ -118,6 +118,74 @@ def run_sarsa(env, tiles, agent, n_episodes, seed=0, snapshots=()):
     return SarsaRun(steps, agent, tiles, kept)
 
 
+def run_sarsa_together(tiles, agents, n_episodes, seeds, snapshots=(), max_episode_steps=100_000):
+    """``run_sarsa`` on mountain car for several greedy agents at once, each on its own car, in
+    lockstep: one call of the car's equations (``envs.mountain_car_steps``, equal to gymnasium's
+    ``MountainCar-v0`` step by step), of the tile coder and of the agents' arithmetic serves
+    every car, and agent k's episode e starts where gymnasium's ``reset(seed=seeds[k] + e)``
+    puts it. The agents' weights become rows of one array; ties are broken by each agent's own
+    generator, as ``SarsaAgent.act`` breaks them. Returns one ``SarsaRun`` per agent, the same
+    as ``run_sarsa`` with gymnasium's environment gives."""
+    from .envs import mountain_car_steps
+    if any(agent.epsilon for agent in agents):
+        raise ValueError("run_sarsa_together plays greedy agents (epsilon = 0); use run_sarsa")
+    n, rows = len(agents), np.arange(len(agents))
+    n_actions, n_features = agents[0].weight.shape
+    weight = np.stack([agent.weight for agent in agents])            # (agents, actions, features)
+    for k, agent in enumerate(agents):
+        agent.weight = weight[k]
+    flat = weight.reshape(-1)                       # weight[k, a, i] = flat[(k * A + a) * F + i]
+    step_size, gamma = (np.array([getattr(a, name) for a in agents]) for name in ("step_size", "gamma"))
+    every_action = np.arange(n_actions)[:, None] * n_features
+
+    def tiles_of(who, actions, active):             # flat indices of the active weights
+        return ((who * n_actions + actions) * n_features)[:, None] + active
+
+    def act(active, who):                           # SarsaAgent.act for the agents ``who``
+        values = flat[(who * n_actions * n_features)[:, None, None] + every_action + active[:, None, :]].sum(axis=-1)
+        top = values == values.max(axis=1, keepdims=True)
+        chosen = top.argmax(axis=1)
+        for i in np.flatnonzero(top.sum(axis=1) > 1):
+            chosen[i] = agents[who[i]].rng.choice(np.flatnonzero(top[i]))
+        return chosen
+
+    steps = np.zeros((n, n_episodes), dtype=int)
+    kept = [{} for _ in agents]
+    episode = np.zeros(n, dtype=int)
+    position, velocity = np.zeros(n), np.zeros(n)
+    active, action = np.zeros((n, tiles.n_tilings), dtype=np.int64), np.zeros(n, dtype=np.int64)
+
+    def start(k):                                   # gymnasium's reset(seed): position ~ U(-0.6, -0.4)
+        position[k] = np.random.default_rng(seeds[k] + episode[k]).uniform(low=-0.6, high=-0.4)
+        velocity[k] = 0.0
+        active[k] = tiles.active(np.array([position[k], 0.0], dtype=np.float32))
+        action[k] = act(active[k:k + 1], np.array([k]))[0]
+
+    for k in range(n):
+        start(k)
+    p = rows                                        # the agents still playing
+    while len(p):
+        position, velocity = mountain_car_steps(position, velocity, action)
+        observed = np.stack([position, velocity], axis=1).astype(np.float32)   # gymnasium's float32
+        next_active = tiles.active(observed[p])
+        terminated = (position[p] >= 0.5) & (velocity[p] >= 0)
+        next_action = act(next_active, p)
+        now = tiles_of(p, action[p], active[p])       # SarsaAgent.update, eq. semi-gradient-sarsa
+        future = flat[tiles_of(p, next_action, next_active)].sum(axis=1)
+        target = np.where(terminated, -1.0, -1.0 + gamma[p] * future)
+        flat[now] += (step_size[p] * (target - flat[now].sum(axis=1)))[:, None]
+        steps[p, episode[p]] += 1
+        active[p], action[p] = next_active, next_action
+        for k in p[terminated | (steps[p, episode[p]] == max_episode_steps)]:
+            episode[k] += 1
+            if episode[k] in snapshots:
+                kept[k][int(episode[k])] = weight[k].copy()
+            if episode[k] < n_episodes:
+                start(k)
+        p = rows[episode < n_episodes]
+    return [SarsaRun(steps[k], agents[k], tiles, kept[k]) for k in range(n)]
+
+
 def cost_to_go(tiles, weight, low, high, resolution=50):
     """-max_a q(s, a) on a grid of states (Sutton and Barto's Figure 10.1): the steps the agent
     with these weights expects to need from each state.

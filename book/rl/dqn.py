@@ -44,6 +44,26 @@ def q_network(n_observations, n_actions, hidden_size=64, n_copies=1):
                          ParallelLinear(n_copies, hidden_size, n_actions))
 
 
+def q_values(network, x):
+    """``network(x)`` for a ``q_network``, layer by layer without nn.Module's per-call cost (the
+    agents call it every step): the same operations, the same numbers."""
+    for layer in network:
+        x = torch.baddbmm(layer.bias, x, layer.weight.transpose(1, 2)) if isinstance(layer, ParallelLinear) \
+            else torch.relu(x)
+    return x
+
+
+def flatten_parameters(network):
+    """Make the network's parameters views of one flat tensor, and return it: one optimizer step
+    or one copy then serves every parameter, element by element as one per parameter would."""
+    flat = torch.cat([p.detach().reshape(-1) for p in network.parameters()])
+    offset = 0
+    for p in network.parameters():
+        p.data = flat[offset:offset + p.numel()].view_as(p)
+        offset += p.numel()
+    return flat
+
+
 class ReplayBuffer:
     """One ring buffer of transitions per agent; ``sample`` draws uniformly from the most recent
     ``capacity[k]`` transitions of agent k. A capacity equal to the batch size is "no replay":
@@ -53,28 +73,36 @@ class ReplayBuffer:
     """
 
     def __init__(self, n_agents, n_observations, capacity, device=None):
-        self.capacity = torch.as_tensor(np.broadcast_to(capacity, (n_agents,)).copy(), device=device)
+        self.capacity = np.broadcast_to(capacity, (n_agents,)).astype(np.int64)
         self.max_size = int(self.capacity.max())
-        self.n_observations = n_observations
+        self.n_observations, self.device = n_observations, device
         self.rows = torch.zeros(n_agents, self.max_size, 2 * n_observations + 3, device=device)
-        self.position = torch.zeros(n_agents, dtype=torch.long, device=device)   # next slot to write
-        self.size = torch.zeros(n_agents, dtype=torch.long, device=device)       # transitions held
+        self.position = np.zeros(n_agents, dtype=np.int64)          # next slot to write
+        self.size = np.zeros(n_agents, dtype=np.int64)              # transitions held
+        self.agents = torch.arange(n_agents, device=device)[:, None]
 
     def push(self, agents, states, actions, rewards, next_states, terminated):
         """Store one transition for each agent listed in ``agents`` (the others have none)."""
         row = torch.cat([states, actions[:, None], rewards[:, None], next_states, terminated[:, None]], 1)
-        self.rows[agents, self.position[agents] % self.max_size] = row
+        self.push_rows(np.asarray(torch.as_tensor(agents).cpu()), row)
+
+    def push_rows(self, agents, rows):
+        """``push`` for transitions already laid out as rows, ``agents`` a numpy array (the
+        bookkeeping is numpy's: cheaper than torch's for a dozen numbers)."""
+        slots = self.position[agents] % self.max_size
+        self.rows[torch.as_tensor(agents, device=self.device), torch.as_tensor(slots, device=self.device)] = rows
         self.position[agents] += 1
-        self.size[agents] = torch.minimum(self.size[agents] + 1, self.capacity[agents])
+        self.size[agents] = np.minimum(self.size[agents] + 1, self.capacity[agents])
 
     def sample(self, batch_size, generator=None):
         """(states, actions, rewards, next_states, terminated) for every agent, each of shape
         (n_agents, batch_size, ...)."""
         n_agents, n = len(self.size), self.n_observations
-        uniform = torch.rand(n_agents, batch_size, generator=generator).to(self.size.device)
-        age = (uniform * self.size[:, None]).long()                  # 0 = the newest transition
-        slot = (self.position[:, None] - 1 - age) % self.max_size
-        batch = self.rows[torch.arange(n_agents, device=self.size.device)[:, None], slot]
+        size, position = (torch.as_tensor(a, device=self.device)[:, None] for a in (self.size, self.position))
+        uniform = torch.rand(n_agents, batch_size, generator=generator).to(self.device)
+        age = (uniform * size).long()                                # 0 = the newest transition
+        slot = (position - 1 - age) % self.max_size
+        batch = self.rows[self.agents, slot]
         states, actions, rewards, next_states, terminated = batch.split([n, 1, 1, n, 1], dim=-1)
         return states, actions.squeeze(-1).long(), rewards.squeeze(-1), next_states, terminated.squeeze(-1)
 
@@ -100,8 +128,12 @@ class DQN:
         self.q = q_network(n_observations, n_actions, hidden_size, n_agents).to(self.device)
         self.target = q_network(n_observations, n_actions, hidden_size, n_agents).to(self.device)
         self.target.load_state_dict(self.q.state_dict())
-        self.parameter_pairs = list(zip(self.q.parameters(), self.target.parameters()))
-        self.optimizer = Adam(self.q.parameters(), lr=lr)
+        self.weights, self.target_weights = flatten_parameters(self.q), flatten_parameters(self.target)
+        self.parameters = list(self.q.parameters())
+        self.agent_of_weight = torch.cat([torch.arange(n_agents, device=self.device).repeat_interleave(p[0].numel())
+                                          for p in self.parameters])
+        self.due_weights = {}
+        self.optimizer = Adam([self.weights], lr=lr)                  # one step for all parameters
         self.buffer = ReplayBuffer(n_agents, n_observations, replay_capacity, self.device)
         self.target_period = np.broadcast_to(target_period, (n_agents,)).copy()
         self.steps, self.updates = 0, 0                                # environment steps, gradient steps
@@ -115,7 +147,7 @@ class DQN:
     def act(self, observations):
         """One action per agent (observations: (n_agents, n_observations))."""
         self.steps += 1
-        greedy = self.q(observations[:, None, :]).squeeze(1).argmax(-1)
+        greedy = q_values(self.q, observations[:, None, :]).squeeze(1).argmax(-1)
         explore = torch.rand(self.n_agents, generator=self.generator).to(self.device) < self.epsilon
         random = torch.randint(self.n_actions, (self.n_agents,), generator=self.generator).to(self.device)
         return torch.where(explore, random, greedy)
@@ -127,14 +159,15 @@ class DQN:
         self.updates += 1
         states, actions, rewards, next_states, terminated = self.buffer.sample(self.batch_size, self.generator)
         with torch.no_grad():                                          # y = r + gamma max_a' q_target
-            next_q = self.target(next_states).max(-1).values
+            next_q = q_values(self.target, next_states).max(-1).values
             target = rewards + self.gamma * (1 - terminated) * next_q
             self.value_estimates.append(next_q.mean(-1).cpu())         # the size of the values, per agent
-        q = self.q(states).gather(-1, actions[..., None]).squeeze(-1)
+        q = q_values(self.q, states).gather(-1, actions[..., None]).squeeze(-1)
         loss = F.smooth_l1_loss(q, target, reduction="none").mean(-1)   # Huber, per agent
-        self.optimizer.zero_grad()
+        for p in self.parameters:
+            p.grad = None
         loss.sum().backward()                                          # agents' losses are independent
-        self.optimizer.step()
+        self.optimizer.step([torch.cat([p.grad.reshape(-1) for p in self.parameters])])
         self.sync_targets()
         return loss.detach()
 
@@ -143,9 +176,10 @@ class DQN:
         """Copy the online weights into the target network of the agents whose period is up."""
         due = self.updates % self.target_period == 0
         if due.any():
-            due = torch.as_tensor(due, device=self.device)
-            for online, target in self.parameter_pairs:
-                target.copy_(torch.where(due.view(-1, *[1] * (online.dim() - 1)), online, target))
+            key = due.tobytes()
+            if key not in self.due_weights:                            # the weights of these agents
+                self.due_weights[key] = torch.as_tensor(due, device=self.device)[self.agent_of_weight]
+            self.target_weights.copy_(torch.where(self.due_weights[key], self.weights, self.target_weights))
 
 
 class DQNRun:
@@ -156,8 +190,7 @@ class DQNRun:
     def __init__(self, agent, seed=0, train_every=2):
         self.agent, self.train_every = agent, train_every
         self.envs = cartpole_vector(agent.n_agents)
-        observations, _ = self.envs.reset(seed=seed)
-        self.observations = torch.as_tensor(observations, device=agent.device)
+        self.observations, _ = self.envs.reset(seed=seed)          # numpy, as the carts give them
         self.episode_returns = [[] for _ in range(agent.n_agents)]
         self.episode_ends = [[] for _ in range(agent.n_agents)]
         self.running = np.zeros(agent.n_agents)               # return of each current episode
@@ -168,13 +201,12 @@ class DQNRun:
         agent, device, obs = self.agent, self.agent.device, self.observations
         for _ in range(n_steps):
             self.n_steps += 1
-            actions = agent.act(obs)
-            next_observations, rewards, terminated, truncated, _ = self.envs.step(actions.cpu().numpy())
-            next_obs = torch.as_tensor(next_observations, device=device)
-            real = torch.as_tensor(np.flatnonzero(~self.resetting), device=device)  # not a reset
-            agent.buffer.push(real, obs[real], actions[real],
-                              torch.as_tensor(rewards, device=device)[real], next_obs[real],
-                              torch.as_tensor(terminated, dtype=torch.float32, device=device)[real])
+            actions = agent.act(torch.as_tensor(obs, device=device)).cpu().numpy()
+            next_obs, rewards, terminated, truncated, _ = self.envs.step(actions)
+            real = np.flatnonzero(~self.resetting)                    # not a reset
+            rows = np.concatenate([obs, actions[:, None], rewards[:, None], next_obs,
+                                   terminated[:, None]], axis=1, dtype=np.float32)[real]
+            agent.buffer.push_rows(real, torch.as_tensor(rows, device=device))
             if self.n_steps % self.train_every == 0:
                 agent.update()
             self.running += rewards

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from ..device import get_device
 from ..nn.optimizers import Adam         # the Adam of the training chapter, written out
@@ -212,16 +213,24 @@ class ReinforceAgent:
 
     @torch.no_grad()
     def act(self, observations):
-        probabilities = torch.softmax(self.policy(observations), dim=-1)
-        return torch.multinomial(probabilities, 1, generator=self.generator).squeeze(-1)
+        """One action per row, drawn from pi(. | s) by the exponential race: argmax_a pi(a) / q_a
+        with q_a ~ Exp(1) (what ``torch.multinomial`` does for one sample, without its checks
+        of the probabilities, which cost more than the draw)."""
+        first, _, last = self.policy     # Linear, Tanh, Linear, without nn.Module's per-call cost
+        hidden = torch.tanh(F.linear(observations, first.weight, first.bias))
+        probabilities = torch.softmax(F.linear(hidden, last.weight, last.bias), dim=-1)
+        race = torch.empty_like(probabilities).exponential_(1, generator=self.generator)
+        return torch.argmax(probabilities / race, dim=-1)
 
     def returns(self, rewards, mask):
-        """G_t = R_t+1 + gamma G_t+1 for every step of every episode (0 after its end)."""
-        returns, g = torch.zeros_like(rewards), torch.zeros_like(rewards[0])
-        for t in reversed(range(len(rewards))):
-            g = (rewards[t] + self.gamma * g) * mask[t]
+        """G_t = R_t+1 + gamma G_t+1 for every step of every episode (0 after its end); the loop
+        over time in numpy, whose small operations cost less than torch's."""
+        rewards_, mask_ = rewards.cpu().numpy(), mask.cpu().numpy()
+        returns, g = np.zeros_like(rewards_), np.zeros_like(rewards_[0])
+        for t in reversed(range(len(rewards_))):
+            g = (rewards_[t] + self.gamma * g) * mask_[t]
             returns[t] = g
-        return returns
+        return torch.as_tensor(returns, device=rewards.device)
 
     def update(self, observations, actions, rewards, mask):
         returns = self.returns(rewards, mask)
@@ -259,13 +268,14 @@ def playing(agent, envs, seed=None, pause_every=None):
         next_obs, reward, terminated, truncated, _ = envs.step(action.cpu().numpy())
         observations.append(obs)
         actions.append(action)
-        rewards.append(torch.as_tensor(reward * running, dtype=torch.float32, device=device))
-        mask.append(torch.as_tensor(running, dtype=torch.float32, device=device))
+        rewards.append(reward * running)
+        mask.append(running.copy())
         running &= ~(terminated | truncated)
         obs = next_obs
         if pause_every and len(rewards) % pause_every == 0:
             yield
-    return torch.stack(observations), torch.stack(actions), torch.stack(rewards), torch.stack(mask)
+    as_tensor = lambda steps: torch.as_tensor(np.stack(steps), dtype=torch.float32, device=device)
+    return torch.stack(observations), torch.stack(actions), as_tensor(rewards), as_tensor(mask)
 
 
 @dataclass
@@ -274,6 +284,15 @@ class ReinforceRun:
     agent: ReinforceAgent
     solved_at: int           # episodes played when the last-100 average first reached the target (-1: never)
     seconds: float
+
+
+def solved_at(returns, target, n_envs=8, window=100):
+    """Episodes played when the mean return of the last ``window`` episodes, checked after
+    every batch of ``n_envs`` as ``train_reinforce`` does, first reached ``target`` (-1: never)."""
+    for played in range(n_envs, len(returns) + 1, n_envs):
+        if played >= window and np.mean(returns[played - window:played]) >= target:
+            return played
+    return -1
 
 
 def train_reinforce(agent, n_episodes=2000, n_envs=8, target=None, seed=0):

@@ -62,8 +62,8 @@ class CliffWalking:
 
     def step_many(self, states, actions):
         """One step for many agents: (next_states, rewards, terminated)."""
-        return (self.next_state[states, actions], self.reward[states, actions],
-                self.terminated[states, actions])
+        i = states * self.n_actions + actions
+        return self.next_state.take(i), self.reward.take(i), self.terminated.take(i)
 
     def as_mdp(self, gamma=1.0):
         """The same dynamics as ``P``, ``R`` arrays, for dynamic programming (book.rl.mdp)."""
@@ -85,6 +85,11 @@ class TabularAgent:
       sarsa           R + gamma Q(S', A'), A' the action actually taken next (on-policy)
       q_learning      R + gamma max_a Q(S', a) (off-policy: learns the greedy policy's values)
       expected_sarsa  R + gamma sum_a pi(a|S') Q(S', a), the mean over the epsilon-greedy policy
+
+    ``Q`` is an ``(n_runs, n_states, n_actions)`` view of an ``(n_states, n_actions, n_runs)``
+    array: a state's action values for all runs are then one gather of a few contiguous
+    elements (flat index ``(state * n_actions + action) * n_runs + run``), and a maximum over
+    actions is a few element-wise operations across the runs.
     """
 
     def __init__(self, n_states, n_actions, method="q_learning", n_runs=1, step_size=0.5,
@@ -93,50 +98,61 @@ class TabularAgent:
             raise ValueError(f"method must be one of {METHODS}, not {method!r}")
         self.method, self.step_size, self.epsilon, self.gamma = method, step_size, epsilon, gamma
         self.n_runs, self.n_actions = n_runs, n_actions
-        self.Q = np.zeros((n_runs, n_states, n_actions))
+        values = np.zeros((n_states, n_actions, n_runs))
+        self.Q, self._Q = values.transpose(2, 0, 1), values.reshape(-1)
         self.rng = np.random.default_rng(seed)
         self._rows = np.arange(n_runs)
+        self._actions = np.arange(n_actions)[:, None] * n_runs            # (A, 1) offsets
         self._noise, self._used = None, 0
 
     def _uniforms(self):
-        """(n_runs, n_actions + 1) uniforms for one step, drawn 256 steps at a time (one call
+        """(n_actions + 1, n_runs) uniforms for one step, drawn 256 steps at a time (one call
         of the generator instead of three per step)."""
         if self._noise is None or self._used == len(self._noise):
-            self._noise, self._used = self.rng.random((256, self.n_runs, self.n_actions + 1)), 0
+            noise = self.rng.random((256, self.n_runs, self.n_actions + 1))
+            self._noise, self._used = noise.transpose(0, 2, 1), 0
         self._used += 1
         return self._noise[self._used - 1]
 
+    def index(self, states, actions=None):
+        """Flat indices of Q(s, a) for one state per run: ``(n_runs,)`` for given actions,
+        ``(n_actions, n_runs)`` for all of them."""
+        base = states * (self.n_actions * self.n_runs) + self._rows
+        return base + (self._actions if actions is None else actions * self.n_runs)
+
     def act(self, states):
         """One epsilon-greedy action per run (greedy ties broken at random)."""
-        q = self.Q[self._rows, states]
+        q = self._Q[self.index(states)]
         u = self._uniforms()
-        greedy = np.argmax((q == q.max(axis=1, keepdims=True)) * u[:, 1:], axis=1)
-        explore = u[:, 0] < self.epsilon
+        greedy = ((q == q.max(axis=0)) * u[1:]).argmax(axis=0)
+        if self.epsilon <= 0:
+            return greedy
         # given u < epsilon, u / epsilon is uniform on [0, 1): it also picks the random action
-        random_action = np.minimum((u[:, 0] * (self.n_actions / self.epsilon)).astype(np.int64),
-                                   self.n_actions - 1) if self.epsilon > 0 else greedy
-        return np.where(explore, random_action, greedy)
+        explore = np.flatnonzero(u[0] < self.epsilon)
+        greedy[explore] = np.minimum((u[0, explore] * (self.n_actions / self.epsilon)).astype(np.int64),
+                                     self.n_actions - 1)
+        return greedy
 
-    def probabilities(self, q):
-        """pi(a|s) of the epsilon-greedy policy for rows of action values, ties shared."""
-        top = q == q.max(axis=1, keepdims=True)
-        return self.epsilon / self.n_actions + (1 - self.epsilon) * top / top.sum(axis=1, keepdims=True)
+    def probabilities(self, q, axis=1):
+        """pi(a|s) of the epsilon-greedy policy for action values along ``axis``, ties shared."""
+        top = q == q.max(axis=axis, keepdims=True)
+        return self.epsilon / self.n_actions + (1 - self.epsilon) * top / top.sum(axis=axis, keepdims=True)
 
     def update(self, states, actions, rewards, next_states, terminated, next_actions=None,
                active=None):
         """One TD update per run (only where ``active``); returns the TD errors."""
-        rows = self._rows
-        q_next = self.Q[rows, next_states]
-        if self.method == "q_learning":
-            future = q_next.max(axis=1)
-        elif self.method == "sarsa":
-            future = q_next[rows, next_actions]
+        if self.method == "sarsa":
+            future = self._Q[self.index(next_states, next_actions)]
         else:
-            future = (self.probabilities(q_next) * q_next).sum(axis=1)
-        target = rewards + self.gamma * np.where(terminated, 0.0, future)
-        error = target - self.Q[rows, states, actions]
-        step = self.step_size if active is None else self.step_size * active
-        self.Q[rows, states, actions] += step * error
+            q_next = self._Q[self.index(next_states)]
+            if self.method == "q_learning":
+                future = q_next.max(axis=0)
+            else:
+                future = (self.probabilities(q_next, axis=0) * q_next).sum(axis=0)
+        future[terminated] = 0.0
+        i = self.index(states, actions)
+        error = rewards + self.gamma * future - self._Q[i]
+        self._Q[i] += (self.step_size if active is None else self.step_size * active) * error
         return error
 
 
@@ -157,11 +173,20 @@ def train(env, agent, n_episodes=500):
 def training(env, agent, n_episodes=500, pause_every=None):
     """``train`` as a generator that yields every ``pause_every`` steps (a live widget serves
     the kernel there) and returns the TrainResult."""
+    if agent.n_runs == 1:
+        return (yield from training_one_run(env, agent, n_episodes, pause_every))
+    return (yield from training_runs(env, agent, n_episodes, pause_every))
+
+
+def training_runs(env, agent, n_episodes=500, pause_every=None):
+    """``training`` for all of the agent's runs in lockstep, in numpy."""
     n = agent.n_runs
     states = np.full(n, env.start)
     actions = agent.act(states)
-    episode, running, length = np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n, dtype=np.int64)
-    returns, lengths = np.zeros((n, n_episodes)), np.zeros((n, n_episodes), dtype=np.int64)
+    episode = np.zeros(n, dtype=np.int64)
+    total = np.zeros(n)                           # every reward so far, episode after episode
+    total_at_end = np.zeros((n, n_episodes + 1))  # total and steps when each episode ended
+    steps_at_end = np.zeros((n, n_episodes + 1), dtype=np.int64)
     active, steps = np.ones(n, dtype=bool), 0
     while active.any():
         next_states, rewards, done = env.step_many(states, actions)
@@ -172,18 +197,69 @@ def training(env, agent, n_episodes=500, pause_every=None):
         else:                                        # the others act on the updated values
             agent.update(states, actions, rewards, next_states, done, active=active)
             next_actions = agent.act(following)
-        running += rewards
-        length += 1
-        ended = np.flatnonzero(done & active)
-        returns[ended, episode[ended]], lengths[ended, episode[ended]] = running[ended], length[ended]
-        running[done], length[done] = 0.0, 0
-        episode += done & active
-        active = episode < n_episodes
-        states, actions = following, next_actions
+        total += rewards
         steps += 1
+        ended = np.flatnonzero(done & active)
+        if len(ended):
+            episode[ended] += 1
+            total_at_end[ended, episode[ended]], steps_at_end[ended, episode[ended]] = total[ended], steps
+            active = episode < n_episodes
+        states, actions = following, next_actions
         if pause_every and steps % pause_every == 0:
             yield
-    return TrainResult(returns, lengths, steps)
+    return TrainResult(np.diff(total_at_end), np.diff(steps_at_end), steps)
+
+
+def training_one_run(env, agent, n_episodes=500, pause_every=None):
+    """``training`` for an agent with a single run (the cliff explorer's), in Python floats:
+    for one run numpy's cost per call outweighs the arithmetic. The same operations in the same
+    order as ``TabularAgent.act`` and ``update``, so the same numbers (the tests compare them)."""
+    A, epsilon, alpha, gamma, method = agent.n_actions, agent.epsilon, agent.step_size, agent.gamma, agent.method
+    Q = agent.Q[0].tolist()                                    # Q[s][a], written back at the end
+    next_state, reward, terminated = env.next_state.tolist(), env.reward.tolist(), env.terminated.tolist()
+
+    def act(state):
+        u = agent._uniforms()[:, 0].tolist()
+        if u[0] < epsilon:                       # given u < epsilon, u / epsilon is uniform too
+            return min(int(u[0] * (A / epsilon)), A - 1)
+        q = Q[state]
+        best = max(q)
+        keys = [u[1 + a] if q[a] == best else 0.0 for a in range(A)]    # ties broken at random
+        return keys.index(max(keys))
+
+    def expected(q):                             # sum_a pi(a|s) q(s, a) under epsilon-greedy
+        best = max(q)
+        count = q.count(best)
+        total = 0.0
+        for value in q:
+            total += (epsilon / A + (1 - epsilon) * (1.0 if value == best else 0.0) / count) * value
+        return total
+
+    state, steps, total = env.start, 0, 0.0
+    action = act(state)
+    totals, ends = [0.0], [0]                    # the total reward and steps as each episode ends
+    while len(totals) <= n_episodes:
+        next_, done = next_state[state][action], terminated[state][action]
+        following = env.start if done else next_
+        if method == "sarsa":                    # SARSA's target needs the next action
+            next_action = act(following)
+            future = Q[next_][next_action]
+        else:
+            future = max(Q[next_]) if method == "q_learning" else expected(Q[next_])
+        r = reward[state][action]
+        Q[state][action] += alpha * (r + gamma * (0.0 if done else future) - Q[state][action])
+        if method != "sarsa":                    # the others act on the updated values
+            next_action = act(following)
+        total += r
+        steps += 1
+        if done:
+            totals.append(total)
+            ends.append(steps)
+        state, action = following, next_action
+        if pause_every and steps % pause_every == 0:
+            yield
+    agent.Q[0] = Q
+    return TrainResult(np.diff([totals]), np.diff([ends]), steps)
 
 
 def greedy_returns(env, Q, max_steps=100):
@@ -220,25 +296,40 @@ def td0(mdp, policy, true_values, n_runs=100, n_steps=5000, step_size=0.1, recor
     Each run follows ``policy`` (an (S, A) array) in ``mdp``; episodes start in a uniformly
     random non-terminal state and restart when a terminal state is reached. The RMS error
     against ``true_values`` is recorded every ``record_every`` transitions.
+
+    ``step_size`` may be a tuple of step sizes: one learner for each in every run, all learning
+    from the same transitions (the policy does not depend on V), and a dict of results by step
+    size is returned.
     """
+    alphas = np.atleast_1d(step_size).astype(float)[:, None]       # (m, 1)
     rng = np.random.default_rng(seed)
-    rows, live = np.arange(n_runs), np.flatnonzero(~mdp.terminal)
+    S, live = mdp.n_states, np.flatnonzero(~mdp.terminal)
+    base = np.arange(n_runs) * S
     cumulative_pi = np.cumsum(policy, axis=1)
     cumulative_P = np.cumsum(mdp.P, axis=2)
-    V = np.zeros((n_runs, mdp.n_states))
+    V = np.zeros((len(alphas), n_runs * S))                        # V[k, run * S + state]
     states = rng.choice(live, size=n_runs)
-    error = lambda: np.sqrt(((V[:, live] - true_values[live]) ** 2).mean(axis=1)).mean()
+
+    def error():
+        by_state = V.reshape(len(alphas), n_runs, S)[:, :, live] - true_values[live]
+        return np.sqrt((by_state ** 2).mean(axis=2)).mean(axis=1)
+
     recorded, rms = [0], [error()]
     for t in range(1, n_steps + 1):
         u = rng.random((3, n_runs, 1))
         actions = (cumulative_pi[states] < u[0]).sum(axis=1)
-        next_states = np.minimum((cumulative_P[states, actions] < u[1]).sum(axis=1), mdp.n_states - 1)
+        next_states = np.minimum((cumulative_P[states, actions] < u[1]).sum(axis=1), S - 1)
         ended = mdp.terminal[next_states]
-        target = mdp.R[states, actions] + mdp.gamma * np.where(ended, 0.0, V[rows, next_states])
-        V[rows, states] += step_size * (target - V[rows, states])
+        v_next = V[:, base + next_states]
+        v_next[:, ended] = 0.0
+        i = base + states
+        V[:, i] += alphas * (mdp.R[states, actions] + mdp.gamma * v_next - V[:, i])
         restart = live[np.minimum((u[2, :, 0] * len(live)).astype(np.int64), len(live) - 1)]
         states = np.where(ended, restart, next_states)
         if t % record_every == 0:
             recorded.append(t)
             rms.append(error())
-    return PredictionResult(V, np.array(recorded), np.array(rms))
+    rms, V = np.array(rms).T, V.reshape(len(alphas), n_runs, S)
+    results = {alpha: PredictionResult(V[k], np.array(recorded), rms[k])
+               for k, alpha in enumerate(np.atleast_1d(step_size))}
+    return results if np.ndim(step_size) else results[step_size]

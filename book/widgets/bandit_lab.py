@@ -20,10 +20,11 @@ AGENTS = ("greedy", "ε-greedy", "optimistic greedy", "UCB", "gradient bandit")
 
 
 class _Lab:
-    """The agents, their testbeds and what they have earned so far."""
+    """The agents, their testbed and what they have earned so far. Each agent plays its own
+    copy of the testbed: the copies share the true values and each step's reward noise."""
 
     def __init__(self, names, epsilon, initial, c, step_size, n_runs, seed):
-        self.agents, self.testbeds = {}, {}
+        self.agents = {}
         for name in names:
             self.agents[name] = {
                 "greedy": lambda: bandits.EpsilonGreedy(K, n_runs, epsilon=0.0, seed=seed + 1),
@@ -35,18 +36,18 @@ class _Lab:
                 "gradient bandit": lambda: bandits.GradientBandit(K, n_runs, step_size=step_size,
                                                                   seed=seed + 1),
             }[name]()
-            self.testbeds[name] = bandits.Testbed(K, n_runs, seed=seed)
-        some = next(iter(self.testbeds.values()))
-        self.random_reward = float(some.q_star.mean())        # pulling any arm at random
-        self.best_reward = float(some.q_star.max(axis=1).mean())
+        self.testbed = bandits.Testbed(K, n_runs, seed=seed)
+        self.random_reward = float(self.testbed.q_star.mean())        # pulling any arm at random
+        self.best_reward = float(self.testbed.q_star.max(axis=1).mean())
         self.reward = {name: [] for name in names}
         self.optimal = {name: [] for name in names}
 
     def step(self):
+        testbed = self.testbed
+        noise = testbed.rng.standard_normal(testbed.n_runs)
         for name, agent in self.agents.items():
-            testbed = self.testbeds[name]
             actions = agent.act()
-            rewards = testbed.step(actions)
+            rewards = testbed.step(actions, noise)
             agent.update(actions, rewards)
             self.reward[name].append(rewards.mean())
             self.optimal[name].append((actions == testbed.optimal_action).mean())

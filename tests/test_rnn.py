@@ -6,6 +6,7 @@ import os
 import shutil
 import warnings
 
+import numpy as np
 import pytest
 import torch
 
@@ -230,6 +231,18 @@ def test_truncated_bptt_stops_the_gradient_at_the_window(loops):
     H[-1].sum().backward()
     norms = record[0].tensor()
     assert (norms[:20] == 0).all() and (norms[20:] > 0).all()
+
+
+def test_a_run_can_stop_where_it_diverges():
+    from book.rnn.train import Trainer
+
+    def trainer(rate):                  # the clipping chapter's network: rate 0.1 diverges
+        return Trainer(kind="rnn", task="adding", length=10, hidden_size=32, learning_rate=rate,
+                       init="gaussian", gains=(1.5,), seed=0)
+    history = trainer(0.1).run(200, stop_if_diverged=True)
+    assert 0 <= history.diverged_at[0] < 199 and len(history.loss) == history.diverged_at[0] + 1
+    assert not np.isfinite(history.loss[-1]).all()
+    assert len(trainer(0.001).run(20, stop_if_diverged=True).loss) == 20
 
 
 def test_chrono_init_sets_timescales_up_to_t_max():

@@ -14,7 +14,8 @@ import os
 
 import torch
 
-CPU_THREADS = int(os.environ.get("COURSE_CPU_THREADS", "1"))
+from .threads import CPU_THREADS
+
 torch.set_num_threads(CPU_THREADS)
 
 

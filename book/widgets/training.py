@@ -38,7 +38,7 @@ parts of a step, as fit) and then sleeps ``yield_seconds`` of real time, in whic
 callback that becomes ready runs: a click is handled at the next yield, Stop ends the run
 there (measured in a kernel with 10 ms to 200 ms of work between yields: a click waits
 about half a slice). The model trains on ``cpu_threads`` CPU threads, the course's
-``book.device.CPU_THREADS`` (1 unless ``COURSE_CPU_THREADS`` says otherwise), live and in
+``book.threads.CPU_THREADS`` (1 unless ``COURSE_CPU_THREADS`` says otherwise), live and in
 ``run_to_end`` alike, whatever the kernel set meanwhile; the setting is restored when the
 last running widget finishes. During a run the objects that existed before it are kept out of the garbage collector's full scans
 (one costs ~300 ms with torch, plotly and ipywidgets loaded).
@@ -59,16 +59,16 @@ import asyncio
 import contextlib
 import gc
 import inspect
+import sys
 import time
 
 import ipywidgets as widgets
 import numpy as np
 import plotly.graph_objects as go
-import torch
 
-from ..device import CPU_THREADS, describe
 from ..plots import decade_step
 from ..stepping import exhaust
+from ..threads import CPU_THREADS
 
 STYLE = {"description_width": "110px"}
 MAX_POINTS = 400            # points per trace sent to the browser, however long the run
@@ -198,6 +198,7 @@ def divergence(step, loss=None, scale=None, grad_norm=None, who="",
 
 def gradient_norms(parameters, n_models=None):
     """The gradient norm of the parameters (per model, when they carry a model axis)."""
+    import torch
     grads = [p.grad for p in parameters if p.grad is not None]
     if n_models:
         return torch.stack([g.reshape(n_models, -1).double().pow(2).sum(1)
@@ -207,7 +208,7 @@ def gradient_norms(parameters, n_models=None):
 
 # ---------------------------------------------------------------- threads
 
-_process = {"running": 0, "saved": None, "frozen": 0, "warm": False}   # shared by all widgets
+_process = {"running": 0, "saved": None, "frozen": 0}   # shared by all widgets
 
 
 @contextlib.contextmanager
@@ -230,7 +231,12 @@ def no_full_collections():
 
 @contextlib.contextmanager
 def torch_threads(n):
-    """torch on ``n`` CPU threads while at least one widget trains; restored afterwards."""
+    """torch on ``n`` CPU threads while at least one widget trains; restored afterwards.
+    Torch is set only where a widget has imported it: the tabular widgets train with numpy."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        yield n
+        return
     if _process["running"] == 0:
         _process["saved"] = torch.get_num_threads()
     _process["running"] += 1
@@ -245,14 +251,6 @@ def torch_threads(n):
 
 _STOPPED = object()
 FINISHED = object()           # a step's answer: converged, the run ends early as done
-
-
-def _warm_up():
-    """Pay torch's one-time costs when the widget is made, not inside the first run (the
-    first optimizer a process builds imports torch's compiler stack: seconds)."""
-    if not _process.get("warm"):
-        torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
-        _process["warm"] = True
 
 
 class TrainingWidget:
@@ -286,7 +284,6 @@ class TrainingWidget:
         self.stop_requested_at = None   # time.perf_counter() of the last Stop
         self.ended_at = None            # time.perf_counter() when the last run ended
         self.say("press Train to start")
-        _warm_up()
 
     # ----------------------------------------------------------- subclass hooks
     def settings(self):
@@ -372,7 +369,8 @@ class TrainingWidget:
     def where(self, device, threads):
         if isinstance(device, str):
             return device
-        if torch.device(device).type == "cpu":
+        from ..device import describe
+        if describe(device) == "cpu":
             return f"cpu ({threads} thread{'s' if threads > 1 else ''})"
         return describe(device)
 

@@ -70,13 +70,16 @@ class CorridorPolicy:
         self.step_size, self.theta, self.gamma = step_size, theta, gamma
         self.values = np.zeros(ShortCorridor.n_states)
         self.rng = np.random.default_rng(seed)
+        self.uniforms = []                  # the generator's next numbers, drawn 4096 at a time
 
     @property
     def p_right(self):
         return sigmoid(self.theta)
 
     def act(self, state):
-        return int(self.rng.random() < self.p_right)
+        if not self.uniforms:
+            self.uniforms = self.rng.random(4096).tolist()[::-1]    # the same numbers as one by one
+        return int(self.uniforms.pop() < self.p_right)
 
 
 class Reinforce(CorridorPolicy):
@@ -143,14 +146,14 @@ def run_corridor(agent, n_episodes):
     p_right, returns = np.zeros(n_episodes), np.zeros(n_episodes)
     for episode in range(n_episodes):
         state, _ = env.reset()
-        done = False
+        done, total = False, 0.0
         while not done:
             action = agent.act(state)
             next_state, reward, terminated, truncated, _ = env.step(action)
             agent.update(state, action, reward, next_state, terminated)
-            returns[episode] += reward
+            total += reward
             state, done = next_state, terminated or truncated
-        p_right[episode] = agent.p_right
+        p_right[episode], returns[episode] = agent.p_right, total
     return CorridorRun(p_right, returns)
 
 

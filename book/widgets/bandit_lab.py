@@ -45,12 +45,13 @@ class _Lab:
     def step(self):
         testbed = self.testbed
         noise = testbed.rng.standard_normal(testbed.n_runs)
+        n = testbed.n_runs
         for name, agent in self.agents.items():
             actions = agent.act()
             rewards = testbed.step(actions, noise)
             agent.update(actions, rewards)
-            self.reward[name].append(rewards.mean())
-            self.optimal[name].append((actions == testbed.optimal_action).mean())
+            self.reward[name].append(rewards.sum() / n)
+            self.optimal[name].append(np.count_nonzero(actions == testbed.optimal_action) / n)
 
 
 def label(name, settings):
@@ -114,9 +115,8 @@ class BanditLab(TrainingWidget):
 
     def step(self, lab):
         lab.step()
-        for name, agent in lab.agents.items():
-            state = agent.H if hasattr(agent, "H") else agent.Q
-            if not np.isfinite(state).all():
+        for name, agent in lab.agents.items():       # value estimates average finite rewards:
+            if hasattr(agent, "H") and not np.isfinite(agent.H).all():   # preferences can overflow
                 return (f"diverged at step {len(lab.reward[name])} ({lab.names[name]}): its "
                         f"estimates overflowed — lower α")
         return None

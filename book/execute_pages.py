@@ -78,6 +78,8 @@ def execute_pages(pages=None, jobs=None, cache_path=CACHE, log=print):
     last = json.loads(TIMES.read_text()) if TIMES.exists() else {}
     todo.sort(key=lambda p: -last.get(str(p.relative_to(ROOT)), 0))
     log(f"executing {len(todo)} of {len(pages)} pages, {jobs} at a time")
+    # the reference step ./course timed after installing (book.speed), if any: pages in steps
+    step = float(os.environ.get("COURSE_REFERENCE_MS", 0)) / 1000
     seconds, failed, started = {}, [], time.perf_counter()
     with ProcessPoolExecutor(max_workers=jobs, initializer=_one_blas_thread if jobs > 1 else None) as pool:
         running = {pool.submit(_execute, p, timeout, allow_errors): p for p in todo}
@@ -92,7 +94,7 @@ def execute_pages(pages=None, jobs=None, cache_path=CACHE, log=print):
             cache.cache_notebook_bundle(CacheBundleIn(nb, str(path), data={"execution_seconds": took}),
                                         check_validity=False, overwrite=True)
             seconds[name] = took
-            log(f"    {name}: {took:.1f} s")
+            log(f"    {name}: {took:.1f} s" + (f" = {took / step:.0f} reference steps" if step else ""))
     log(f"pages executed in {time.perf_counter() - started:.0f} s (one after another: "
         f"{sum(seconds.values()):.0f} s)")
     TIMES.parent.mkdir(parents=True, exist_ok=True)

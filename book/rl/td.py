@@ -111,6 +111,11 @@ class TabularAgent:
         if self._noise is None or self._used == len(self._noise):
             noise = self.rng.random((256, self.n_runs, self.n_actions + 1))
             self._noise, self._used = noise.transpose(0, 2, 1), 0
+            # given u < epsilon, u / epsilon is uniform on [0, 1): it also picks the random action
+            u = self._noise[:, 0]
+            self._explore = u < self.epsilon
+            self._random = (np.minimum((u * (self.n_actions / self.epsilon)).astype(np.int64), self.n_actions - 1)
+                            if self.epsilon > 0 else np.zeros(u.shape, dtype=np.int64))
         self._used += 1
         return self._noise[self._used - 1]
 
@@ -125,13 +130,8 @@ class TabularAgent:
         q = self._Q[self.index(states)]
         u = self._uniforms()
         greedy = ((q == q.max(axis=0)) * u[1:]).argmax(axis=0)
-        if self.epsilon <= 0:
-            return greedy
-        # given u < epsilon, u / epsilon is uniform on [0, 1): it also picks the random action
-        explore = np.flatnonzero(u[0] < self.epsilon)
-        greedy[explore] = np.minimum((u[0, explore] * (self.n_actions / self.epsilon)).astype(np.int64),
-                                     self.n_actions - 1)
-        return greedy
+        t = self._used - 1                         # this step's row of the block
+        return np.where(self._explore[t], self._random[t], greedy)
 
     def probabilities(self, q, axis=1):
         """pi(a|s) of the epsilon-greedy policy for action values along ``axis``, ties shared."""

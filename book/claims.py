@@ -75,8 +75,8 @@ def provenance(seed, baseline, device=None):
     from IPython.display import Markdown
     from myst_nb import glue as myst_glue
 
-    if device is None and "torch" not in sys.modules:
-        where = "cpu"          # nothing on the page has used torch: numpy computed it all
+    if (device is None and "torch" not in sys.modules) or device == "cpu":
+        where = "cpu"          # numpy computed it all, or the page says so: torch not needed
     else:
         from .device import describe
         where = describe(device)

@@ -40,9 +40,10 @@ def _cpu_signature():
 
 
 def _build_name():
-    """The build's name: the kind of CPU and the source's own hash, so that two checkouts with
-    different ``fused.cpp`` (a branch, a work tree) never rebuild over each other's library."""
-    source = hashlib.sha256(SOURCE.read_bytes()).hexdigest()[:10]
+    """The build's name: the kind of CPU, and the source file's path and content, so that two
+    checkouts (a branch, a work tree, a copy) never rebuild over each other's library: the
+    build records the source's path, and a build from another path starts over."""
+    source = hashlib.sha256(str(SOURCE.resolve()).encode() + SOURCE.read_bytes()).hexdigest()[:10]
     return f"book_rnn_fused_{_cpu_signature()}_{source}"
 
 

@@ -48,14 +48,21 @@ def _one_blas_thread():
     os.environ.update(ONE_THREAD)      # inherited by the kernels this worker starts
 
 
-def _execute(path, timeout, allow_errors):
-    """Run one page in a fresh kernel (in a worker process); return it executed, or the error."""
+def run_page(path, record_timing=False):
+    """Run one page in a fresh kernel as the build would: myst-nb's reader, the page's folder
+    as working directory, the build's settings. Returns jupyter-cache's ExecutionResult."""
     from jupyter_cache.executors.utils import single_nb_execution
     from myst_nb.core.read import myst_nb_reader_plugin
 
+    timeout, allow_errors = execution_settings()
     nb = myst_nb_reader_plugin(str(path))
-    result = single_nb_execution(nb, cwd=str(path.parent), timeout=timeout,
-                                 allow_errors=allow_errors, meta_override=True)
+    return single_nb_execution(nb, cwd=str(path.parent), timeout=timeout, allow_errors=allow_errors,
+                               meta_override=True, record_timing=record_timing)
+
+
+def _execute(path):
+    """In a worker process: the page executed, its seconds and its error (None if none)."""
+    result = run_page(path)
     return result.nb, result.time, result.exc_string
 
 
@@ -68,7 +75,6 @@ def execute_pages(pages=None, jobs=None, cache_path=CACHE, log=print):
 
     pages = toc_pages() if pages is None else [Path(p).resolve() for p in pages]
     jobs = jobs or int(os.environ.get("COURSE_JOBS", 0)) or os.cpu_count() or 1
-    timeout, allow_errors = execution_settings()
     cache = get_cache(str(cache_path))
     todo = []
     for path in pages:
@@ -82,7 +88,7 @@ def execute_pages(pages=None, jobs=None, cache_path=CACHE, log=print):
     step = float(os.environ.get("COURSE_REFERENCE_MS", 0)) / 1000
     seconds, failed, started = {}, [], time.perf_counter()
     with ProcessPoolExecutor(max_workers=jobs, initializer=_one_blas_thread if jobs > 1 else None) as pool:
-        running = {pool.submit(_execute, p, timeout, allow_errors): p for p in todo}
+        running = {pool.submit(_execute, p): p for p in todo}
         for done in as_completed(running):
             path = running[done]
             name = str(path.relative_to(ROOT))
@@ -109,16 +115,11 @@ def cell_profile(path, log=print):
     seconds and in reference steps (``book.speed``), the kernel's start included."""
     from datetime import datetime
 
-    from jupyter_cache.executors.utils import single_nb_execution
-    from myst_nb.core.read import myst_nb_reader_plugin
-
     from .speed import reference_step
     step = reference_step()
     path = Path(path).resolve()
-    timeout, allow_errors = execution_settings()
-    nb = myst_nb_reader_plugin(str(path))
-    result = single_nb_execution(nb, cwd=str(path.parent), timeout=timeout,
-                                 allow_errors=allow_errors, record_timing=True)
+    result = run_page(path, record_timing=True)
+    nb = result.nb
     if result.exc_string:
         log(result.exc_string)
     log(f"{path.relative_to(ROOT)}: {result.time:.1f} s = {result.time / step:.0f} reference steps "

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
+from book.execute_pages import toc_pages as book_pages
 from book.speed import FAST_STEP, describe, reference_step as measure
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,11 +24,7 @@ os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PAT
 
 def toc_pages():
     """Every page of _toc.yml, as paths relative to the root without suffix."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    pages = [toc["root"]]
-    for part in toc.get("parts", []):
-        pages += [chapter["file"] for chapter in part["chapters"]]
-    return pages
+    return [str(path.relative_to(ROOT).with_suffix("")) for path in book_pages(ROOT)]
 
 
 @pytest.fixture(scope="session")

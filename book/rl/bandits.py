@@ -35,6 +35,12 @@ def argmax_random(values, rng):
     return pick
 
 
+def flat_index(actions, rows):
+    """Where run ``rows[i]``'s pulled arm ``actions[i]`` sits in a flattened ``(k, n_runs)``
+    array: ``arm * n_runs + run``."""
+    return actions * len(rows) + rows
+
+
 def by_arm(k, n_runs, value, dtype=float):
     """A ``(k, n_runs)`` array of ``value`` and its flat view (index ``arm * n_runs + run``)."""
     array = np.full((k, n_runs), value, dtype=dtype)
@@ -55,7 +61,7 @@ class Testbed:
         self._gap = (self.q_star.max(axis=1, keepdims=True) - self.q_star).T.reshape(-1)
 
     def index(self, actions):
-        return actions * self.n_runs + self._rows
+        return flat_index(actions, self._rows)
 
     def step(self, actions, noise=None):
         """Pull arm ``actions[i]`` in run i; returns the ``(n_runs,)`` rewards. ``noise``: this
@@ -88,7 +94,7 @@ class EpsilonGreedy:
 
     def update(self, actions, rewards):
         """Move the pulled arms' estimates towards their rewards; returns their pull counts."""
-        i = actions * len(self._rows) + self._rows
+        i = flat_index(actions, self._rows)
         pulls = self._N[i] + 1
         self._N[i] = pulls
         step = 1.0 / pulls if self.step_size is None else self.step_size
@@ -117,7 +123,7 @@ class UCB(EpsilonGreedy):
 
     def update(self, actions, rewards):
         pulls = super().update(actions, rewards)
-        self._inverse_N[actions * len(self._rows) + self._rows] = 1.0 / pulls
+        self._inverse_N[flat_index(actions, self._rows)] = 1.0 / pulls
 
 
 class GradientBandit:
@@ -162,7 +168,7 @@ class GradientBandit:
             reference = 0.0
         step = self.step_size * (rewards - reference)
         self._H -= step * pi.T
-        self._H_flat[actions * len(self._rows) + self._rows] += step
+        self._H_flat[flat_index(actions, self._rows)] += step
 
 
 class RandomArm:

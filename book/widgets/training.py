@@ -370,9 +370,8 @@ class TrainingWidget:
         if isinstance(device, str):
             return device
         from ..device import describe
-        if describe(device) == "cpu":
-            return f"cpu ({threads} thread{'s' if threads > 1 else ''})"
-        return describe(device)
+        where = describe(device)
+        return f"cpu ({threads} thread{'s' if threads > 1 else ''})" if where == "cpu" else where
 
     def _watch_views(self):
         """Count the answers of the figures' views: after each update a plotly view replies

@@ -40,7 +40,9 @@ def execution_settings(root=ROOT):
 
 # numpy's and scipy's BLAS start a thread per core in every kernel: with a kernel per core the
 # threads outnumber the cores and wait for each other (two light pages took twice as long side
-# by side as one after another). Each kernel gets one.
+# by side as one after another). Each kernel gets one, however many run at a time, so that the
+# last digits of a page's numbers do not depend on the machine's cores (kernel PCA prints a
+# difference of 3.8e-15 on one thread and 3.5e-15 on two).
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
@@ -87,7 +89,7 @@ def execute_pages(pages=None, jobs=None, cache_path=CACHE, log=print):
     # the reference step ./course timed after installing (book.speed), if any: pages in steps
     step = float(os.environ.get("COURSE_REFERENCE_MS", 0)) / 1000
     seconds, failed, started = {}, [], time.perf_counter()
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_one_blas_thread if jobs > 1 else None) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_one_blas_thread) as pool:
         running = {pool.submit(_execute, p): p for p in todo}
         for done in as_completed(running):
             path = running[done]

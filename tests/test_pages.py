@@ -14,6 +14,7 @@ import pytest
 from jupyter_cache import get_cache
 from nbclient import NotebookClient
 
+from book.execute_pages import ONE_THREAD
 from conftest import ROOT, ceiling, toc_pages
 
 PAGES = toc_pages()
@@ -75,7 +76,9 @@ def test_page_executed_without_error_within_its_budget(built_book, page, referen
 
 
 @pytest.mark.parametrize("page", CONTENT)
-def test_page_is_deterministic(built_book, page):
+def test_page_is_deterministic(built_book, page, monkeypatch):
+    for name, value in ONE_THREAD.items():        # the kernel's BLAS threads as in the build
+        monkeypatch.setenv(name, value)
     nb = jupytext.read(ROOT / f"{page}.md")
     nb.cells = [c for c in nb.cells if "skip-execution" not in c.metadata.get("tags", [])]
     NotebookClient(nb, timeout=round(ceiling(300)), kernel_name="python3",   # a hang guard

@@ -49,16 +49,24 @@ def _build_name():
 
 def _load(verbose=False):
     from torch.utils import cpp_extension
-    if shutil.which("ninja") is None:    # torch runs ninja by name; pip puts it beside Python,
-        os.environ["PATH"] = os.pathsep.join([str(pathlib.Path(sys.executable).parent),
-                                              os.environ.get("PATH", "")])   # off some PATHs
     flags = ["-O3", "-march=native", "-ffast-math",     # -ffast-math: vectorized exp and tanh
              "-mprefer-vector-width=512", "-fopenmp"]
     link = ["-fopenmp"] + {"linux": ["-lmvec"],                 # glibc's vector math
                            "darwin": ["-undefined", "dynamic_lookup"]}.get(sys.platform, [])
-    cpp_extension.load(name=_build_name(), sources=[str(SOURCE)],
-                       extra_cflags=flags, extra_ldflags=link, is_python_module=False,
-                       verbose=verbose)
+    # torch runs ninja by name. The ninja that pip puts beside Python comes first: another
+    # ninja (Debian's) reads the build's log differently and compiled everything again
+    # (12 s) whenever the two took turns, e.g. a kernel started with and one without
+    # the environment's folder on its PATH.
+    scripts = str(pathlib.Path(sys.executable).parent)
+    path = os.environ.get("PATH", "")
+    if os.path.exists(os.path.join(scripts, "ninja")) or shutil.which("ninja") is None:
+        os.environ["PATH"] = os.pathsep.join([scripts, path])
+    try:
+        cpp_extension.load(name=_build_name(), sources=[str(SOURCE)],
+                           extra_cflags=flags, extra_ldflags=link, is_python_module=False,
+                           verbose=verbose)
+    finally:
+        os.environ["PATH"] = path
     return torch.ops.book_rnn
 
 

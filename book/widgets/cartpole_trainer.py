@@ -13,11 +13,11 @@ import functools
 
 import ipywidgets as widgets
 import numpy as np
-import plotly.graph_objects as go
 import torch
 
 from ..plots import PALETTE
 from ..rl import envs, policy
+from .figure_widget import FigureWidget
 from .training import (TrainingWidget, check_range, figure, number, set_curve)
 
 SOLVED = 475.0            # gymnasium's reward threshold for CartPole-v1
@@ -45,7 +45,7 @@ def cart_shapes(x, angle):
 
 def cart_figure(title, width=560):
     """An empty figure for ``cart_shapes``: the track's length, the pole's height, equal scales."""
-    return go.FigureWidget(layout=dict(
+    return FigureWidget(layout=dict(
         title=title, height=220, width=width, template="plotly_white",
         margin=dict(l=40, r=10, t=40, b=30), xaxis=dict(range=[-2.6, 2.6], title="cart position"),
         yaxis=dict(range=[-0.2, 1.4], visible=False, scaleanchor="x")))

@@ -12,6 +12,7 @@ import torch
 
 from ..plots import PALETTE
 from ..rnn import pascanu
+from .figure_widget import FigureWidget
 from .training import (TrainingWidget, check_range, divergence, figure, number, set_curve,
                        thin)
 
@@ -59,7 +60,7 @@ class ClippingExplorer(TrainingWidget):
         self.w = number(float(w), "start w")
         self.b = number(float(b), "start b")
         self.steps = number(int(steps), "steps")
-        self.surface = go.FigureWidget(surface_figure())
+        self.surface = FigureWidget(surface_figure())
         self.norm_figure = figure("gradient norm along each path", "step", "||gradient||",
                                   height=250, width=600, log_y=True)
         super().__init__([self.learning_rate, self.clip, self.w, self.b, self.steps],

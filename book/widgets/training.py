@@ -64,11 +64,11 @@ import time
 
 import ipywidgets as widgets
 import numpy as np
-import plotly.graph_objects as go
 
 from ..plots import decade_step
 from ..stepping import exhaust
 from ..threads import CPU_THREADS
+from .figure_widget import FigureWidget
 
 STYLE = {"description_width": "110px"}
 MAX_POINTS = 400            # points per trace sent to the browser, however long the run
@@ -89,7 +89,7 @@ def choice(options, value, label):
 
 def figure(title, xaxis="", yaxis="", height=260, width=560, log_y=False):
     """An empty live figure with the widgets' common layout."""
-    fig = go.FigureWidget(layout=dict(title=title, height=height, width=width,
+    fig = FigureWidget(layout=dict(title=title, height=height, width=width,
                                       template="plotly_white", margin=dict(l=60, r=10, t=40, b=40),
                                       xaxis_title=xaxis, yaxis_title=yaxis))
     if log_y:

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 
 from ..classical import tsne
 from ..plots import PALETTE
+from .figure_widget import FigureWidget
 
 
 def validate(perplexity, n_samples):
@@ -35,7 +36,7 @@ class TSNEExplorer:
                                            continuous_update=False)
         self.status = widgets.HTML()
         classes = np.unique(self.y)
-        self.figure = go.FigureWidget(
+        self.figure = FigureWidget(
             [go.Scatter(x=[], y=[], mode="markers", name=f"digit {c}",
                         marker=dict(size=5, color=PALETTE[i % len(PALETTE)]))
              for i, c in enumerate(classes)],

@@ -14,28 +14,42 @@ from threadpoolctl import threadpool_limits
 
 
 def conditional_probabilities(X, perplexity=30.0, tol=1e-5, max_iter=100):
-    """Return (P, sigmas): rows p_{j|i} with entropy log2(perplexity), and the widths."""
+    """Return (P, sigmas): rows p_{j|i} with entropy log2(perplexity), and the widths.
+
+    Every row runs its own bisection on beta = 1 / (2 sigma_i^2), all rows at once: a row
+    that reaches its perplexity stops moving while the others go on."""
     X = np.asarray(X, dtype=float)
-    d2 = ((X[:, None] - X[None]) ** 2).sum(-1)
     n = len(X)
-    target = np.log(perplexity)  # entropy in nats
-    P, sigmas = np.zeros((n, n)), np.zeros(n)
-    for i in range(n):
-        dist = np.delete(d2[i], i)
-        lo, hi, beta = 0.0, np.inf, 1.0  # beta = 1 / (2 sigma^2)
-        for _ in range(max_iter):
-            p = np.exp(-(dist - dist.min()) * beta)
-            p /= p.sum()
-            entropy = -(p * np.log(np.maximum(p, 1e-300))).sum()
-            if abs(entropy - target) < tol:
-                break
-            if entropy > target:     # too flat: narrow the Gaussian
-                lo, beta = beta, beta * 2 if hi == np.inf else (beta + hi) / 2
-            else:
-                hi, beta = beta, (beta + lo) / 2
-        P[i, np.arange(n) != i] = p
-        sigmas[i] = np.sqrt(1 / (2 * beta))
-    return P, sigmas
+    squares = (X**2).sum(axis=1)
+    d2 = np.maximum(squares[:, None] + squares[None] - 2 * X @ X.T, 0.0)
+    others = ~np.eye(n, dtype=bool)
+    dist = d2[others].reshape(n, n - 1)                # each row without the point itself
+    dist -= dist.min(axis=1, keepdims=True)
+    target = np.log(perplexity)                        # entropy in nats
+    lo, hi, beta = np.zeros(n), np.full(n, np.inf), np.ones(n)
+    searching = np.arange(n)
+    for _ in range(max_iter):
+        p = _neighbour_rows(dist[searching], beta[searching])
+        entropy = -(p * np.log(np.maximum(p, 1e-300))).sum(axis=1)
+        missed = np.abs(entropy - target) >= tol
+        searching, entropy = searching[missed], entropy[missed]
+        if len(searching) == 0:
+            break
+        flat = searching[entropy > target]            # too flat: narrow the Gaussian
+        sharp = searching[entropy <= target]          # too peaked: widen it
+        lo[flat] = beta[flat]
+        beta[flat] = np.where(np.isinf(hi[flat]), 2 * beta[flat], (beta[flat] + hi[flat]) / 2)
+        hi[sharp] = beta[sharp]
+        beta[sharp] = (beta[sharp] + lo[sharp]) / 2
+    P = np.zeros((n, n))
+    P[others] = _neighbour_rows(dist, beta).ravel()
+    return P, np.sqrt(1 / (2 * beta))
+
+
+def _neighbour_rows(dist, beta):
+    """Rows exp(-beta_i d_ij), normalized to sum to one."""
+    p = np.exp(-dist * beta[:, None])
+    return p / p.sum(axis=1, keepdims=True)
 
 
 def perplexity_of(P):
@@ -43,15 +57,19 @@ def perplexity_of(P):
     return np.exp(-(P * np.log(np.where(P > 0, P, 1.0))).sum(axis=1))
 
 
-def embed(X, perplexity=30.0, seed=0, n_iter=500):
+def embed(X, perplexity=30.0, seed=0, n_iter=350, angle=0.8):
     """2D t-SNE embedding (scikit-learn, PCA initialization, fixed seed).
 
-    One OpenMP thread: for a few hundred points the Barnes-Hut gradient is tiny, and threads
-    that wait for each other on a busy machine made it up to twenty times slower.
+    350 iterations (250 of them with early exaggeration) and a Barnes-Hut angle of 0.8 (the
+    top of scikit-learn's recommended range) take half the time of 500 at 0.5; on the t-SNE
+    page's 500 digits the neighbour agreement stays the same and the clump counts close. One
+    OpenMP thread: for a few hundred points the Barnes-Hut gradient is tiny, and threads that
+    wait for each other on a busy machine made it up to twenty times slower.
     """
     with threadpool_limits(limits=1, user_api="openmp"):
         return TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed,
-                    max_iter=n_iter, method="barnes_hut").fit_transform(np.asarray(X, dtype=float))
+                    max_iter=n_iter, angle=angle,
+                    method="barnes_hut").fit_transform(np.asarray(X, dtype=float))
 
 
 def neighbour_agreement(Z, labels):

@@ -2,6 +2,8 @@
 
 Softmax regression: p(y = k | x) = exp(z_k) / sum_j exp(z_j) with z = W x + b, trained by
 minimizing the cross-entropy. Two classes with one logit reduce to logistic regression.
+The gradient steps are book.nn's SGD, torch.optim.SGD's rule written out (torch.optim's first
+optimizer imports torch._dynamo, about a second the first time a page trains).
 """
 from dataclasses import dataclass
 
@@ -9,6 +11,7 @@ import numpy as np
 import torch
 
 from ..device import get_device
+from ..nn.optimizers import SGD
 
 
 @dataclass
@@ -27,7 +30,7 @@ def fit_softmax_regression(X, y, n_classes=None, learning_rate=0.5, n_epochs=200
     y_t = torch.as_tensor(np.asarray(y), dtype=torch.long, device=device)
     n_classes = n_classes or int(y_t.max()) + 1
     model = torch.nn.Linear(X_t.shape[1], n_classes).to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate, weight_decay=weight_decay)
+    optimizer = SGD(model.parameters(), lr=learning_rate, weight_decay=weight_decay)
     losses = []
     for _ in range(n_epochs):
         optimizer.zero_grad()

@@ -25,6 +25,16 @@ def test_pca_equals_scikit_learn():
                        theirs.inverse_transform(theirs.transform(X)), atol=1e-8)
 
 
+@pytest.mark.parametrize("n_samples,noise,seed", [(300, 0.15, 0), (401, 0.2, 3), (7, 0.0, 1)])
+def test_moons_and_circles_are_scikit_learns_point_for_point(n_samples, noise, seed):
+    from sklearn import datasets
+    for ours, theirs in ((make_2d("moons", n_samples, noise, seed),
+                          datasets.make_moons(n_samples, noise=noise, random_state=seed)),
+                         (make_2d("circles", n_samples, noise, seed),
+                          datasets.make_circles(n_samples, noise=noise, factor=0.4, random_state=seed))):
+        assert np.array_equal(ours[0], theirs[0]) and np.array_equal(ours[1], theirs[1])
+
+
 def test_kernel_pca_equals_scikit_learn_up_to_sign():
     X, _ = make_2d("circles", 200, noise=0.05)
     ours = KernelPCA(3, gamma=2.0).fit_transform(X)

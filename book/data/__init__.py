@@ -25,15 +25,24 @@ def load_digits():
 
 
 def make_2d(name, n_samples=400, noise=0.1, seed=0):
-    """Small 2D classification sets: ``moons``, ``circles``, ``blobs``, ``xor``, ``spirals``."""
-    from sklearn import datasets
+    """Small 2D classification sets: ``moons``, ``circles``, ``blobs``, ``xor``, ``spirals``.
 
+    The moons and the circles are scikit-learn's ``make_moons`` and ``make_circles``, point for
+    point, drawn here without importing scikit-learn (which takes most of a second)."""
     rng = np.random.default_rng(seed)
     if name == "moons":
-        return datasets.make_moons(n_samples, noise=noise, random_state=seed)
+        angle_out, angle_in = _halves(n_samples, np.pi, endpoint=True)
+        X = np.stack([np.append(np.cos(angle_out), 1 - np.cos(angle_in)),
+                      np.append(np.sin(angle_out), 1 - np.sin(angle_in) - 0.5)], axis=1)
+        return _shuffled_with_noise(X, len(angle_out), noise, seed)
     if name == "circles":
-        return datasets.make_circles(n_samples, noise=noise, factor=0.4, random_state=seed)
+        angle_out, angle_in = _halves(n_samples, 2 * np.pi, endpoint=False)
+        factor = 0.4                                        # the inner circle's radius
+        X = np.stack([np.append(np.cos(angle_out), factor * np.cos(angle_in)),
+                      np.append(np.sin(angle_out), factor * np.sin(angle_in))], axis=1)
+        return _shuffled_with_noise(X, len(angle_out), noise, seed)
     if name == "blobs":
+        from sklearn import datasets
         return datasets.make_blobs(n_samples, centers=3, cluster_std=1.0, random_state=seed)
     if name == "xor":
         X = rng.uniform(-1, 1, size=(n_samples, 2))
@@ -46,3 +55,21 @@ def make_2d(name, n_samples=400, noise=0.1, seed=0):
         X = np.concatenate([arm, -arm]) + noise * rng.normal(size=(2 * n, 2))
         return X, np.repeat([0, 1], n)
     raise ValueError(f"unknown data set {name!r}: choose moons, circles, blobs, xor or spirals")
+
+
+def _halves(n_samples, span, endpoint):
+    """The angles of scikit-learn's two classes: n // 2 for class 0, the rest for class 1."""
+    n_out = n_samples // 2
+    return (np.linspace(0, span, n_out, endpoint=endpoint),
+            np.linspace(0, span, n_samples - n_out, endpoint=endpoint))
+
+
+def _shuffled_with_noise(X, n_out, noise, seed):
+    """Labels 0 then 1, shuffled and blurred with Gaussian noise as scikit-learn does: one
+    legacy RandomState(seed) shuffles the indices, then draws the noise."""
+    y = np.repeat([0, 1], [n_out, len(X) - n_out]).astype(np.intp)
+    generator = np.random.RandomState(seed)
+    order = np.arange(len(X))
+    generator.shuffle(order)
+    X, y = X[order], y[order]
+    return X + generator.normal(scale=noise, size=X.shape), y

@@ -3,7 +3,9 @@
 ``fit`` is the loop every chapter of this part uses: shuffled mini-batches, an optimizer from
 ``book.nn.optimizers`` (or torch.optim's of the same name), an optional learning-rate schedule,
 L2 weight decay, and early stopping on a validation set that restores the best weights. It
-returns the per-epoch history as plain lists; a progress bar shows the epochs.
+returns the per-epoch history as plain lists; ``progress=True`` shows the epochs in a progress bar
+(off by default: a page's fits take a second or less, and in an executed page each bar is a
+widget that the static book carries but cannot draw).
 
 The networks of these chapters are small; torch trains them on the course's one CPU thread
 (``book.device``).
@@ -15,7 +17,6 @@ from dataclasses import dataclass, field
 
 import torch
 from torch.nn import functional as F
-from tqdm.auto import tqdm
 
 from .optimizers import OPTIMIZERS
 
@@ -70,7 +71,7 @@ def validate(model, X, y):
 
 
 def fit(model, X, y, X_val=None, y_val=None, epochs=20, batch_size=64, optimizer="adam",
-        lr=1e-3, weight_decay=0.0, schedule="constant", patience=None, seed=0, progress=True):
+        lr=1e-3, weight_decay=0.0, schedule="constant", patience=None, seed=0, progress=False):
     """Train ``model`` on (X, y) with cross-entropy; returns a History.
 
     ``schedule`` scales the learning rate per epoch (see SCHEDULES). With ``patience`` and a
@@ -81,7 +82,11 @@ def fit(model, X, y, X_val=None, y_val=None, epochs=20, batch_size=64, optimizer
     opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr, weight_decay=weight_decay)
     history, best, best_state = History(), math.inf, None
     model.train()
-    for epoch in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False):
+    epochs_seen = range(epochs)
+    if progress:
+        from tqdm.auto import tqdm
+        epochs_seen = tqdm(epochs_seen, desc="epochs", leave=False)
+    for epoch in epochs_seen:
         opt.lr = lr * SCHEDULES[schedule](epoch, epochs)
         order = torch.randperm(len(X), generator=generator).to(X.device)
         total = 0.0

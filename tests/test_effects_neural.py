@@ -211,7 +211,8 @@ def test_cnn_finds_the_critical_temperature(built_book):
     assert 2.0 < g["tc_found_estimate"] < 2.6
     assert g["tc_found_error"] == pytest.approx(100 * abs(g["tc_found_estimate"] / g["tc_found_exact"] - 1))
     assert g["tc_found_error"] < 5
-    assert g["tc_found_n_train"] == 19 * 40                        # T < 2.0 and T > 2.6, 40 each
+    assert g["tc_found_per_temperature"] == 30
+    assert g["tc_found_n_train"] == 19 * 30                        # T < 2.0 and T > 2.6, 30 each
     assert g["phases_learned_lowest_ordered"] > 0.9 and g["phases_learned_highest_disordered"] < 0.1
     assert g["smeared_n_between"] >= 3 and g["smeared_at_2_1"] > 0.5 > g["smeared_at_2_5"]
     assert g["larger_lattice_error_24"] < g["tc_found_error"]

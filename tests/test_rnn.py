@@ -162,7 +162,7 @@ def test_recorded_norms_equal_autograd_hidden_state_gradients(kind, loops):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_k_models_batched_equal_k_separate_models(kind):
+def test_k_models_batched_equal_k_separate_models(kind, loops):
     torch.manual_seed(4)
     batched = Recurrent(kind, 2, 5, n_models=3)
     x = torch.randn(15, 3, 4, 2)
@@ -258,7 +258,7 @@ def test_chrono_init_sets_timescales_up_to_t_max():
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_k_models_on_one_broadcast_input_equal_separate_models(kind):
+def test_k_models_on_one_broadcast_input_equal_separate_models(kind, loops):
     torch.manual_seed(6)
     batched = Recurrent(kind, 2, 4, n_models=3)
     x = torch.randn(12, 1, 5, 2)                      # one batch, shared by the 3 models

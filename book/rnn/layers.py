@@ -17,7 +17,9 @@ class Recurrent(nn.Module):
     loop over the cell that autograd differentiates, kept as the reference.
     Returns all hidden states (T, [K,] B, H) and the final state. A stack of K = 1 models
     runs as one model (its model axis dropped and put back), so that the compiled loops of
-    ``book.rnn.fused`` serve it: the same numbers up to rounding, several times faster.
+    ``book.rnn.fused`` serve it: the same numbers up to rounding, several times faster. Where
+    the compiled loops serve, a stack of K > 1 models runs as K such models, one after another
+    (the batched PyTorch loops take longer than all K: a dozen small operations per step).
     """
 
     def __init__(self, kind, input_size, hidden_size, n_models=None):
@@ -45,7 +47,10 @@ class Recurrent(nn.Module):
                 record.append(_Concatenated(chunk_records))
             return torch.cat(outputs), state
         parameters = self._parameters_in_order()
-        one = self.cell.n_models == 1 and x.dim() == 4 and fused.usable(self.cell.weight_hh[0])
+        models = self.cell.n_models
+        if models and models > 1 and x.dim() == 4 and fused.usable(self.cell.weight_hh[0]):
+            return self._one_by_one(x, state, parameters, record)
+        one = models == 1 and x.dim() == 4 and fused.usable(self.cell.weight_hh[0])
         if one:                          # (T, 1, B, I) -> (T, B, I), (1, B, H) -> (B, H), ...
             x, parameters = x[:, 0], [p[0] for p in parameters]
             state = tuple(s[0] for s in state) if self.kind == "lstm" else state[0]
@@ -60,6 +65,28 @@ class Recurrent(nn.Module):
             H = H.unsqueeze(-3)
             final = tuple(s[None] for s in final) if self.kind == "lstm" else final[None]
         return H, final
+
+    def _one_by_one(self, x, state, parameters, record):
+        """K models run one after another on the compiled loops, each as a model of its own
+        (its slice of every parameter, of the state, and of x, or all of x when it is shared:
+        (T, 1, B, I)); the states are stacked back into (T, K, B, H)."""
+        models = self.cell.n_models
+        xs = x.expand(-1, models, -1, -1).unbind(1)
+        states = zip(*(s.unbind(0) for s in state)) if self.kind == "lstm" else state.unbind(0)
+        slices = zip(*(p.unbind(0) for p in parameters))
+        records = _PerModel(record, models) if record is not None else [None] * models
+        outputs, finals = [], []
+        for k, (x_k, state_k, parameters_k) in enumerate(zip(xs, states, slices)):
+            if self.kind == "lstm":
+                H, c = LSTMFunction.apply(x_k, *state_k, *parameters_k, records[k])
+                finals.append((H[-1], c))
+            else:
+                H = FUNCTIONS[self.kind].apply(x_k, state_k, *parameters_k, records[k])
+                finals.append(H[-1])
+            outputs.append(H)
+        final = tuple(torch.stack(s) for s in zip(*finals)) if self.kind == "lstm" \
+            else torch.stack(finals)
+        return torch.stack(outputs, dim=1), final
 
     def forward_stepwise(self, x, state=None):
         outputs = []
@@ -77,6 +104,34 @@ class _ModelAxis:
 
     def append(self, norms):
         self.record.append(norms.unsqueeze(-1))
+
+
+class _PerModel:
+    """A ``record`` shared by K models run one by one: each backward pass appends one norm
+    tensor (T,) per model, in any order; once all K are in, they go into ``record`` as one
+    (T, K) tensor, as a batched model's would."""
+
+    def __init__(self, record, models):
+        self.record, self.norms = record, [None] * models
+
+    def __getitem__(self, k):
+        return _ModelSlot(self, k)
+
+    def put(self, k, norms):
+        self.norms[k] = norms
+        if all(n is not None for n in self.norms):
+            self.record.append(torch.stack(self.norms, dim=-1))
+            self.norms = [None] * len(self.norms)
+
+
+class _ModelSlot:
+    """Model k's place in a ``_PerModel`` record."""
+
+    def __init__(self, shared, k):
+        self.shared, self.k = shared, k
+
+    def append(self, norms):
+        self.shared.put(self.k, norms)
 
 
 class _Concatenated:

@@ -13,6 +13,7 @@ import contextlib
 import textwrap
 
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from .. import plots
 
@@ -45,6 +46,31 @@ def note_lines(note, width):
     return lines
 
 
+def frame(fig, note=None):
+    """One frame for ``plots.slider``: the figure as a dict, with a run's note (how it ended)
+    under its title. A frame in the default template leaves it out, for the slider's figure
+    to apply as plotly applies a default: checked once, not once per frame (checking its
+    hundreds of properties cost more than drawing the frame)."""
+    shown = fig.to_dict()
+    layout = shown["layout"]
+    if layout.get("template") == _default_template():
+        del layout["template"]
+    title = (layout.get("title") or {}).get("text") or ""
+    if note:
+        lines = note_lines(note, int((layout.get("width") or 700) / 6.5))
+        title += "".join(f"<br><sup>{line}</sup>" for line in lines)
+        margin = layout.setdefault("margin", {})
+        margin["t"] = (margin.get("t") or 45) + 16 * len(lines)
+    layout.setdefault("title", {})["text"] = title
+    return shown
+
+
+def _default_template():
+    template = pio.templates.default
+    return (template if isinstance(template, go.layout.Template)
+            else pio.templates[template]).to_plotly_json()
+
+
 def explorable(widget, control, values, figure=0, drawn_only=False, label=None,
                common_colours=True, **settings):
     if isinstance(widget, type):               # a widget class: made here, with no browser
@@ -61,14 +87,8 @@ def explorable(widget, control, values, figure=0, drawn_only=False, label=None,
             widget._draw(run)
         else:
             run, note = widget.run_to_end(**settings, **{control: value})
-        shown = go.Figure(widget.figures[figure].to_dict())
-        title = shown.layout.title.text or ""
-        if note and not drawn_only:         # how the run ended, in the widget's words
-            lines = note_lines(note, int((shown.layout.width or 700) / 6.5))
-            title += "".join(f"<br><sup>{line}</sup>" for line in lines)
-            shown.layout.margin.t = (shown.layout.margin.t or 45) + 16 * len(lines)
-        shown.layout.title.text = title
-        frames[value], runs[value] = shown, run
+        frames[value] = frame(widget.figures[figure], None if drawn_only else note)
+        runs[value] = run
     for name, value in before.items():
         getattr(widget, name).value = value
     active = before[control] if before[control] in frames else None

@@ -272,3 +272,25 @@ def test_k_models_on_one_broadcast_input_equal_separate_models(kind, loops):
         assert torch.allclose(H[:, k], H_k, atol=1e-6)
         for name, p in single.cell.named_parameters():
             assert torch.allclose(getattr(batched.cell, name).grad[k], p.grad, atol=1e-5), name
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_written_out_training_step_equals_autograd(kind):
+    """The trainer's step without autograd (squared_error_step) gives autograd's numbers."""
+    from book.rnn.train import squared_error_step
+    if not fused.usable(torch.zeros(2, 2)):
+        pytest.skip("the written-out step serves the compiled loops only")
+    torch.manual_seed(8)
+    model = SequenceModel(kind, 2, 6, 1, n_models=1)
+    x, target = torch.randn(15, 1, 4, 2), torch.randn(4)
+    record = []
+    loss = ((model(x, record=record).squeeze(-1) - target) ** 2).mean(dim=-1)
+    loss.sum().backward()
+    expected = [p.grad.clone() for p in model.parameters()]
+    for p in model.parameters():
+        p.grad = torch.zeros_like(p)      # (autograd may have given two biases one tensor)
+    written_record = []
+    written = squared_error_step(model, x, target, written_record)
+    assert torch.equal(written, loss.detach()) and torch.equal(written_record[0], record[0])
+    for p, g in zip(model.parameters(), expected):
+        assert torch.equal(p.grad, g)

@@ -52,7 +52,7 @@ class Recurrent(nn.Module):
             return self._one_by_one(x, state, parameters, record)
         one = models == 1 and x.dim() == 4 and fused.usable(self.cell.weight_hh[0])
         if one:                          # (T, 1, B, I) -> (T, B, I), (1, B, H) -> (B, H), ...
-            x, parameters = x[:, 0], [p[0] for p in parameters]
+            x, parameters = x.squeeze(1), [p.squeeze(0) for p in parameters]   # views
             state = tuple(s[0] for s in state) if self.kind == "lstm" else state[0]
             record = None if record is None else _ModelAxis(record)
         if self.kind == "lstm":

@@ -14,8 +14,10 @@ from ..data.sequences import TASKS, make_batch
 from ..device import get_device
 from ..nn.optimizers import OPTIMIZERS
 from ..stepping import exhaust
+from . import fused
+from .bptt import LSTMFunction
 from .cells import linear
-from .layers import SequenceModel
+from .layers import FUNCTIONS, SequenceModel, _ModelAxis
 
 INITS = ("gaussian", "orthogonal", "identity")   # or "default": torch's uniform init
 
@@ -76,6 +78,23 @@ def clip_grad_norm_per_model_(parameters, max_norm, n_models):
     return norms
 
 
+def flatten_parameters_(parameters):
+    """Make the parameters, and their gradients, views of one flat tensor each; return the
+    two flat tensors. An optimizer then updates all of them with a few operations on one
+    tensor instead of a few per parameter (the same numbers: every update is element-wise),
+    and backward adds each gradient into its place in the flat one."""
+    with torch.no_grad():
+        flat = torch.cat([p.reshape(-1) for p in parameters])
+    grad = torch.zeros_like(flat)
+    start = 0
+    for p in parameters:
+        end = start + p.numel()
+        p.data = flat[start:end].view_as(p)
+        p.grad = grad[start:end].view_as(p)
+        start = end
+    return flat, grad
+
+
 @dataclass
 class History:
     loss: list = field(default_factory=list)          # per step: array (K,)
@@ -103,6 +122,56 @@ class Partial:
         return (self.squares_sum * (self.batch_size / self.seen)).sqrt().float().cpu().numpy()
 
 
+class _Context:
+    """What an autograd Function's forward and backward use of ``ctx``, for calling them
+    directly."""
+
+    def __init__(self, needs_input_grad):
+        self.needs_input_grad = needs_input_grad
+
+    def save_for_backward(self, *tensors):
+        self.saved_tensors = tensors
+
+
+def squared_error_step(model, x, target, record):
+    """Loss and gradients of a one-model ``SequenceModel`` (a model axis of 1) whose readout
+    at the last step is scored by the mean squared error, without autograd: the recurrent
+    layer's written-out BPTT (``book.rnn.bptt``) is called directly, and the readout's and the
+    loss's gradients are written out in the operations autograd would run, so the numbers are
+    the same (a diverged model's loss is not a number: it passes on no gradient). Adds the
+    gradients to the parameters' ``.grad`` and the norms ||dL/dh_t|| (T, 1) to ``record``;
+    returns the loss (1,). x: (T, 1, B, I); target: (B,)."""
+    cell = model.recurrent.cell
+    weights = [p[0] for p in (cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)]
+    lstm = cell.kind == "lstm"
+    with torch.no_grad():
+        state = cell.init_state(x.shape[-2])
+        state = [s[0] for s in state] if lstm else [state[0]]
+        ctx = _Context((False,) * (1 + len(state)) + (True,) * 4 + (False,))  # weights only
+        function = LSTMFunction if lstm else FUNCTIONS[cell.kind]
+        H = function.forward(ctx, x[:, 0], *state, *weights, _ModelAxis(record))
+        H = H[0] if lstm else H
+        last = H[-1].unsqueeze(0)                                        # (1, B, H)
+        weight_out = model.weight_out.transpose(-1, -2)
+        error = (last @ weight_out + model.bias_out.unsqueeze(-2)).squeeze(-1) - target
+        loss = (error ** 2).mean(dim=-1)
+        # d loss.where(finite, 0).sum() / d error = (1 or 0) / B * (2 error), as autograd has it
+        alive = torch.isfinite(loss).to(error.dtype)
+        d_output = ((alive.unsqueeze(-1).expand_as(error) / error.shape[-1])
+                    * (2 * error)).unsqueeze(-1)                         # (1, B, 1)
+        d_last = d_output.bmm(weight_out.transpose(1, 2))
+        dH = torch.zeros_like(H)
+        dH[-1] = d_last[0]
+        grads = function.backward(ctx, dH, torch.zeros_like(state[1])) if lstm \
+            else function.backward(ctx, dH)
+        for p, g in zip((cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh),
+                        grads[1 + len(state):]):
+            p.grad[0] += g
+        model.weight_out.grad += last.transpose(1, 2).bmm(d_output).transpose(-1, -2)
+        model.bias_out.grad += d_output.sum(dim=-2)
+    return loss
+
+
 class Trainer:
     """A (batched) sequence model on a task, trained step by step with SGD or Adam."""
 
@@ -125,9 +194,16 @@ class Trainer:
         if chrono:
             chrono_init_(self.model.recurrent.cell, chrono, self.generator)
         # the optimizers of the training chapter, written out (equal to torch.optim's, which
-        # would cost a page a second the first time one is used: it imports torch._dynamo)
-        self.optimizer = OPTIMIZERS[optimizer](self.parameters, lr=learning_rate)
+        # would cost a page a second the first time one is used: it imports torch._dynamo),
+        # on all parameters as one flat tensor
+        self.flat, self.flat_grad = flatten_parameters_(self.parameters)
+        self.optimizer = OPTIMIZERS[optimizer]([self.flat], lr=learning_rate)
         self.history = History(diverged_at=np.full(self.n_models, -1))
+        # one model on the compiled loops, a regression target at the last step (the adding
+        # problem): whole steps skip autograd (squared_error_step, the same numbers)
+        self._written_out = (self.n_models == 1 and not self.task.classification
+                             and not self.task.every_step
+                             and fused.usable(self.model.recurrent.cell.weight_hh[0]))
         self.steps = 0
         self.partial = None       # during a step in parts: what the slices so far measured
 
@@ -155,7 +231,7 @@ class Trainer:
             if parts > 1 else [0, self.batch_size]
         whole = parts == 1
         losses, squares = 0.0, 0.0
-        self.optimizer.zero_grad()
+        self.flat_grad.zero_()
         for first, last in zip(bounds[:-1], bounds[1:]):
             if first:
                 self.partial = Partial(losses, squares, int(first), self.batch_size)
@@ -165,27 +241,29 @@ class Trainer:
                     self.partial = None
             x_part, target_part = x[..., first:last, :], target[..., first:last]
             record = []
-            output = self.model(x_part, record=record, every_step=self.task.every_step)
-            part = self.task.loss(output, target_part.unsqueeze(-2) if self.task.every_step
-                                  else target_part.unsqueeze(0).expand(self.n_models, -1))
-            if not whole:
-                part = part * ((last - first) / self.batch_size)
-            alive = torch.isfinite(part)
-            part.where(alive, torch.zeros_like(part)).sum().backward()
+            if whole and self._written_out:
+                part = squared_error_step(self.model, x_part, target_part, record)
+            else:
+                output = self.model(x_part, record=record, every_step=self.task.every_step)
+                part = self.task.loss(output, target_part.unsqueeze(-2) if self.task.every_step
+                                      else target_part.unsqueeze(0).expand(self.n_models, -1))
+                if not whole:
+                    part = part * ((last - first) / self.batch_size)
+                alive = torch.isfinite(part)
+                part.where(alive, torch.zeros_like(part)).sum().backward()
             losses = part.detach() if whole else losses + part.detach()
             if record:
                 squares = record[0] if whole else squares + record[0].double() ** 2
         if not whole:
             dead = ~torch.isfinite(losses)     # a model diverged on any slice: as on the whole batch
             for p in self.parameters:
-                if dead.any() and p.grad is not None:
+                if dead.any():
                     p.grad[dead] = 0.0
             squares = squares.sqrt().float() if torch.is_tensor(squares) else squares
         if self.clip:
             clip_grad_norm_per_model_(self.parameters, self.clip, self.n_models)
-        for p in self.parameters:               # a diverged model stops changing
-            p.grad.nan_to_num_(0.0, 0.0, 0.0)
-        self.optimizer.step()
+        self.flat_grad.nan_to_num_(0.0, 0.0, 0.0)       # a diverged model stops changing
+        self.optimizer.step([self.flat_grad])
         loss = losses.cpu().numpy()
         norms = squares.cpu().numpy() if torch.is_tensor(squares) \
             else np.zeros((self.length, self.n_models))

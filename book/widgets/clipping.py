@@ -52,7 +52,7 @@ class _TwoPaths:
 
 
 class ClippingExplorer(TrainingWidget):
-    HEAVIEST = (dict(steps=2000),)      # every step costs the same: the longest run
+    HEAVIEST = (dict(steps=100_000),)   # every step costs the same: the longest run
 
     def __init__(self, learning_rate=0.3, clip=1.0, w=11.0, b=-0.5, steps=40):
         self.learning_rate = number(float(learning_rate), "learning rate")
@@ -71,7 +71,7 @@ class ClippingExplorer(TrainingWidget):
                     clip=check_range("clip threshold", self.clip.value, 1e-3, 1e3),
                     start=(check_range("start w", self.w.value, *W_RANGE),
                            check_range("start b", self.b.value, *B_RANGE)),
-                    steps=check_range("steps", self.steps.value, 1, 2000))
+                    steps=check_range("steps", self.steps.value, 1, 100_000))
 
     def make_run(self, settings):
         run = _TwoPaths(settings["start"], settings["learning_rate"], settings["clip"])

@@ -165,7 +165,7 @@ CLICK_AND_TIME = """([i, button, words]) => new Promise(resolve => {
     setTimeout(() => { observer.disconnect(); resolve(-1); }, 120000);
 })"""
 BROWSER_PACE = """i => new Promise(resolve => {
-    // for 2 s of training: redraws the page shows (bursts of changes to the widget's plots
+    // for 1 s of training: redraws the page shows (bursts of changes to the widget's plots
     // at least 20 ms apart), the share of time its main thread spends in long tasks, and the
     // longest gap in seconds between the starts of two redraws
     const root = document.querySelectorAll('.training-widget')[i];
@@ -188,8 +188,8 @@ BROWSER_PACE = """i => new Promise(resolve => {
         changes.disconnect(); tasks.disconnect();
         const now = performance.now();     // the redraw still awaited counts as a gap too
         gap = Math.max(gap, now - (redraws > 0 ? burst : start));
-        resolve([redraws / 2, busy / 2000, gap / 1000]);
-    }, 2000);
+        resolve([redraws, busy / 1000, gap / 1000]);
+    }, 1000);
 })"""
 ON_SCREEN = """i => {
     const box = document.querySelectorAll('.training-widget')[i]
@@ -222,7 +222,7 @@ def test_every_widget_trains_stops_within_a_few_frames_and_shows_refusals_in_jup
             assert seconds >= 0, (make, page.evaluate(STATUS, i))
             page.wait_for_timeout(200)
             stopped = page.evaluate(SIGNATURE, i)
-            page.wait_for_timeout(800)
+            page.wait_for_timeout(500)
             assert page.evaluate(SIGNATURE, i) == stopped, f"{make}: the plot changed after Stop"
 
             box = root.locator(".widget-text", has=page.locator("label", has_text=label)).locator("input")

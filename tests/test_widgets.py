@@ -262,7 +262,7 @@ def test_stop_ends_the_run_within_one_slice_and_one_redraw_at_the_heaviest_setti
                        + watch.closing_redraw(click["perf"]) + STOP_SLACK_STEPS * reference_step)
         typical.append(np.median(watch.slices(started)))
 
-    for delay in (0.5, 0.83):          # two phases of a slice, after the first redraws
+    for delay in (0.3, 0.47):          # two phases of a slice, after the first redraws (70 ms apart)
         run(press_stop_after(delay))
     print(f"{cls.__name__} {settings}: Stop latency {[round(1000 * x) for x in latencies]} ms, "
           f"allowed {[round(1000 * x) for x in allowed]} ms; median slice "

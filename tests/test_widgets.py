@@ -346,12 +346,12 @@ LONG_RUNS = [
     (GradientFlowExplorer, dict(length=30, hidden_size=16, steps=500, sweep=True)),
     (ClippingExplorer, dict(steps=500)),
     (GatedRace, dict(length=10, budget=400, steps=500)),
-    (OptimizerRace, dict(steps=6000)),
-    (Playground, dict(steps=4000)),
+    (OptimizerRace, dict(steps=1500)),
+    (Playground, dict(steps=1200)),
     (BanditLab, dict(runs=200, steps=3000)),
     (CliffExplorer, dict(episodes=1000)),
     (GridworldPlanner, dict(method="evaluate the random policy", sweeps=1000, pace=250.0)),
-    (DQNTrainer, dict(steps=4000)),
+    (DQNTrainer, dict(steps=1200)),
 ]
 
 

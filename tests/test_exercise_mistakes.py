@@ -135,8 +135,10 @@ def fresh(assignment, answers, test, hidden):
 
 @pytest.mark.parametrize("shortcut", FORBIDDEN)
 def test_the_hidden_tests_refuse_what_the_statement_forbids(shortcut):
+    """The shortcut passes the visible test (run here) and fails the hidden one (in a fresh
+    interpreter). That the solution passes the hidden tests, the grading session shows
+    (test_grading: every solution gets full marks)."""
     assignment, cell, answer, test, word = FORBIDDEN[shortcut]
-    assert fresh(assignment, {}, test, True) is None, "the solution passes"
-    assert fresh(assignment, {cell: answer}, test, False) is None, "the shortcut is right"
+    assert run_cells(assignment, {cell: answer}, test, hidden=False) is None, "the shortcut is right"
     error = fresh(assignment, {cell: answer}, test, True)
     assert error is not None and word in error, error

@@ -58,7 +58,7 @@ def test_page_renders_offline_and_a_live_page_stays_explorable(site, browser, pa
     tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
     tab.on("request", lambda req: plotly_loads.append(req.url) if "plotly.min.js" in req.url else None)
-    tab.goto(f"{base}/{page}.html", wait_until="networkidle")
+    tab.goto(f"{base}/{page}.html", wait_until="load")     # its math and figures awaited below
     tab.wait_for_function("() => window.MathJax && window.MathJax.startup && window.MathJax.startup.promise")
     tab.evaluate("() => window.MathJax.startup.promise")
     if "$" in (Path(__file__).parents[1] / f"{page}.md").read_text() or "{math}" in path.read_text():

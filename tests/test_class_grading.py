@@ -110,6 +110,10 @@ def test_a_dead_worker_costs_only_its_own_submission(tmp_path, monkeypatch):
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     subprocess.run([str(Path(sys.executable).parent / "nbgrader"), "generate_assignment", "pca",
                     "--force"], cwd=course, env=env, check=True, capture_output=True)
+    # the killed worker cannot remove its kernel's private folder: the workers make theirs
+    # in this test's own folder, which pytest removes
+    (tmp_path / "private").mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "private"))
     pool, results = Pool(2, [f"--GuardedExecute.timeout={grading_timeout()}"], 1), []
 
     def report(result):

@@ -64,7 +64,8 @@ def test_a_false_claim_fails_the_book_build(tmp_path):
     (tmp_path / "page.md").write_text(PAGE)
     build = subprocess.run([str(Path(sys.executable).parent / "jupyter-book"), "build",
                             str(tmp_path), "-W", "-n"], capture_output=True, text=True,
-                           timeout=ceiling(300), env=dict(os.environ, PYTHONPATH=str(ROOT)))
+                           timeout=ceiling(300),     # Sphinx writes its error log to TMPDIR:
+                           env=dict(os.environ, PYTHONPATH=str(ROOT), TMPDIR=str(tmp_path)))
     assert build.returncode != 0
     log = build.stdout + build.stderr
     assert "page" in log and "claim 'cosine_wins' is false" in log, log[-3000:]

@@ -110,10 +110,10 @@ def test_a_dead_worker_costs_only_its_own_submission(tmp_path, monkeypatch):
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     subprocess.run([str(Path(sys.executable).parent / "nbgrader"), "generate_assignment", "pca",
                     "--force"], cwd=course, env=env, check=True, capture_output=True)
-    # the killed worker cannot remove its kernel's private folder: the workers make theirs
-    # in this test's own folder, which pytest removes
-    (tmp_path / "private").mkdir()
-    monkeypatch.setenv("TMPDIR", str(tmp_path / "private"))
+    # the killed worker cannot remove its kernel's private folder: the workers make theirs in
+    # a folder of this test's, removed at the end (short: the kernel's sockets are files there)
+    private = tempfile.mkdtemp(prefix="cg-")
+    monkeypatch.setenv("TMPDIR", private)
     pool, results = Pool(2, [f"--GuardedExecute.timeout={grading_timeout()}"], 1), []
 
     def report(result):
@@ -122,7 +122,10 @@ def test_a_dead_worker_costs_only_its_own_submission(tmp_path, monkeypatch):
             busy = [p for p in pool.processes if p.poll() is None]
             os.kill(busy[-1].pid, signal.SIGKILL)
 
-    pool.run([("pca", s) for s in students], report)
+    try:
+        pool.run([("pca", s) for s in students], report)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
     assert sorted(r["student"] for r in results) == students
     died = [r for r in results if not r["ok"]]
     assert len(died) <= 1 and all("worker died" in r["error"] for r in died)

@@ -15,11 +15,10 @@ class Recurrent(nn.Module):
     ``forward`` uses the written-out BPTT of ``book.rnn.bptt`` and, given a list ``record``,
     appends the norms ||dL/dh_t|| of each backward pass; ``forward_stepwise`` is the plain
     loop over the cell that autograd differentiates, kept as the reference.
-    Returns all hidden states (T, [K,] B, H) and the final state. A stack of K = 1 models
-    runs as one model (its model axis dropped and put back), so that the compiled loops of
-    ``book.rnn.fused`` serve it: the same numbers up to rounding, several times faster. Where
-    the compiled loops serve, a stack of K > 1 models runs as K such models, one after another
-    (the batched PyTorch loops take longer than all K: a dozen small operations per step).
+    Returns all hidden states (T, [K,] B, H) and the final state. Where the compiled loops of
+    ``book.rnn.fused`` serve, a stack of K models runs as K single models, one after another
+    (the same numbers up to rounding; the batched PyTorch loops take longer than all K: a
+    dozen small operations per step).
     """
 
     def __init__(self, kind, input_size, hidden_size, n_models=None):
@@ -48,42 +47,31 @@ class Recurrent(nn.Module):
             return torch.cat(outputs), state
         parameters = self._parameters_in_order()
         models = self.cell.n_models
-        if models and models > 1 and x.dim() == 4 and fused.usable(self.cell.weight_hh[0]):
+        if models and x.dim() == 4 and fused.usable(self.cell.weight_hh[0]):
             return self._one_by_one(x, state, parameters, record)
-        one = models == 1 and x.dim() == 4 and fused.usable(self.cell.weight_hh[0])
-        if one:                          # (T, 1, B, I) -> (T, B, I), (1, B, H) -> (B, H), ...
-            x, parameters = x.squeeze(1), [p.squeeze(0) for p in parameters]   # views
-            state = tuple(s[0] for s in state) if self.kind == "lstm" else state[0]
-            record = None if record is None else _ModelAxis(record)
+        return self._run(x, state, parameters, record)
+
+    def _run(self, x, state, parameters, record):
+        """The written-out BPTT of one call: all hidden states and the final state."""
         if self.kind == "lstm":
             H, c = LSTMFunction.apply(x, *state, *parameters, record)
-            final = (H[-1], c)
-        else:
-            H = FUNCTIONS[self.kind].apply(x, state, *parameters, record)
-            final = H[-1]
-        if one:                          # the model axis back
-            H = H.unsqueeze(-3)
-            final = tuple(s[None] for s in final) if self.kind == "lstm" else final[None]
-        return H, final
+            return H, (H[-1], c)
+        H = FUNCTIONS[self.kind].apply(x, state, *parameters, record)
+        return H, H[-1]
 
     def _one_by_one(self, x, state, parameters, record):
         """K models run one after another on the compiled loops, each as a model of its own
         (its slice of every parameter, of the state, and of x, or all of x when it is shared:
-        (T, 1, B, I)); the states are stacked back into (T, K, B, H)."""
+        (T, 1, B, I)); the states are stacked back into (T, K, B, H). K = 1 included: the
+        model axis dropped and put back."""
         models = self.cell.n_models
         xs = x.expand(-1, models, -1, -1).unbind(1)
         states = zip(*(s.unbind(0) for s in state)) if self.kind == "lstm" else state.unbind(0)
         slices = zip(*(p.unbind(0) for p in parameters))
-        records = _PerModel(record, models) if record is not None else [None] * models
-        outputs, finals = [], []
-        for k, (x_k, state_k, parameters_k) in enumerate(zip(xs, states, slices)):
-            if self.kind == "lstm":
-                H, c = LSTMFunction.apply(x_k, *state_k, *parameters_k, records[k])
-                finals.append((H[-1], c))
-            else:
-                H = FUNCTIONS[self.kind].apply(x_k, state_k, *parameters_k, records[k])
-                finals.append(H[-1])
-            outputs.append(H)
+        records = PerModelRecord(record, models) if record is not None else [None] * models
+        runs = [self._run(x_k, state_k, parameters_k, records[k])
+                for k, (x_k, state_k, parameters_k) in enumerate(zip(xs, states, slices))]
+        outputs, finals = zip(*runs)
         final = tuple(torch.stack(s) for s in zip(*finals)) if self.kind == "lstm" \
             else torch.stack(finals)
         return torch.stack(outputs, dim=1), final
@@ -96,17 +84,7 @@ class Recurrent(nn.Module):
         return torch.stack(outputs), state
 
 
-class _ModelAxis:
-    """A ``record`` seen by one model run without its model axis: norms (T,) go in as (T, 1)."""
-
-    def __init__(self, record):
-        self.record = record
-
-    def append(self, norms):
-        self.record.append(norms.unsqueeze(-1))
-
-
-class _PerModel:
+class PerModelRecord:
     """A ``record`` shared by K models run one by one: each backward pass appends one norm
     tensor (T,) per model, in any order; once all K are in, they go into ``record`` as one
     (T, K) tensor, as a batched model's would."""
@@ -125,7 +103,7 @@ class _PerModel:
 
 
 class _ModelSlot:
-    """Model k's place in a ``_PerModel`` record."""
+    """Model k's place in a ``PerModelRecord`` record."""
 
     def __init__(self, shared, k):
         self.shared, self.k = shared, k

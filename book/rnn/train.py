@@ -17,7 +17,7 @@ from ..stepping import exhaust
 from . import fused
 from .bptt import LSTMFunction
 from .cells import linear
-from .layers import FUNCTIONS, SequenceModel, _ModelAxis
+from .layers import FUNCTIONS, PerModelRecord, SequenceModel
 
 INITS = ("gaussian", "orthogonal", "identity")   # or "default": torch's uniform init
 
@@ -149,7 +149,7 @@ def squared_error_step(model, x, target, record):
         state = [s[0] for s in state] if lstm else [state[0]]
         ctx = _Context((False,) * (1 + len(state)) + (True,) * 4 + (False,))  # weights only
         function = LSTMFunction if lstm else FUNCTIONS[cell.kind]
-        H = function.forward(ctx, x[:, 0], *state, *weights, _ModelAxis(record))
+        H = function.forward(ctx, x[:, 0], *state, *weights, PerModelRecord(record, 1)[0])
         H = H[0] if lstm else H
         last = H[-1].unsqueeze(0)                                        # (1, B, H)
         weight_out = model.weight_out.transpose(-1, -2)
@@ -256,8 +256,8 @@ class Trainer:
                 squares = record[0] if whole else squares + record[0].double() ** 2
         if not whole:
             dead = ~torch.isfinite(losses)     # a model diverged on any slice: as on the whole batch
-            for p in self.parameters:
-                if dead.any():
+            if dead.any():
+                for p in self.parameters:
                     p.grad[dead] = 0.0
             squares = squares.sqrt().float() if torch.is_tensor(squares) else squares
         if self.clip:

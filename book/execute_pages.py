@@ -56,10 +56,13 @@ def run_page(path, record_timing=False):
     from jupyter_cache.executors.utils import single_nb_execution
     from myst_nb.core.read import myst_nb_reader_plugin
 
+    from .forkserver import ForkKernelManager
+
     timeout, allow_errors = execution_settings()
     nb = myst_nb_reader_plugin(str(path))
     return single_nb_execution(nb, cwd=str(path.parent), timeout=timeout, allow_errors=allow_errors,
-                               meta_override=True, record_timing=record_timing)
+                               meta_override=True, record_timing=record_timing,
+                               kernel_manager_class=ForkKernelManager)
 
 
 def _execute(path):
@@ -75,6 +78,8 @@ def execute_pages(pages=None, jobs=None, cache_path=CACHE, log=print):
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
+    from .forkserver import fork_server
+
     pages = toc_pages() if pages is None else [Path(p).resolve() for p in pages]
     jobs = jobs or int(os.environ.get("COURSE_JOBS", 0)) or os.cpu_count() or 1
     cache = get_cache(str(cache_path))
@@ -89,7 +94,8 @@ def execute_pages(pages=None, jobs=None, cache_path=CACHE, log=print):
     # the reference step ./course timed after installing (book.speed), if any: pages in steps
     step = float(os.environ.get("COURSE_REFERENCE_MS", 0)) / 1000
     seconds, failed, started = {}, [], time.perf_counter()
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_one_blas_thread) as pool:
+    with fork_server(env={**os.environ, **ONE_THREAD}), \
+            ProcessPoolExecutor(max_workers=jobs, initializer=_one_blas_thread) as pool:
         running = {pool.submit(_execute, p): p for p in todo}
         for done in as_completed(running):
             path = running[done]
@@ -117,10 +123,13 @@ def cell_profile(path, log=print):
     seconds and in reference steps (``book.speed``), the kernel's start included."""
     from datetime import datetime
 
+    from .forkserver import fork_server
     from .speed import reference_step
     step = reference_step()
     path = Path(path).resolve()
-    result = run_page(path, record_timing=True)
+    _one_blas_thread()
+    with fork_server():
+        result = run_page(path, record_timing=True)
     nb = result.nb
     if result.exc_string:
         log(result.exc_string)

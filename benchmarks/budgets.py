@@ -78,9 +78,9 @@ def main(argv=None):
                    OMP_WAIT_POLICY=os.environ.get("OMP_WAIT_POLICY", "PASSIVE"),
                    OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",      # as ./course test sets them
                    TORCH_EXTENSIONS_DIR=str(Path(tmp) / "torch_extensions"))   # as on a new machine
-        # as ./course build: the recurrent layers' loops compiled first, then the pages
-        execute = timed([sys.executable, "-c", "import book.rnn.fused as f; f.build()"], copy, env)
-        execute += timed([sys.executable, "-m", "book.execute_pages"], copy, env)
+        # as ./course: the recurrent layers' loops compiled with the install, then the pages
+        compiled = timed([sys.executable, "-c", "import book.rnn.fused as f; f.build()"], copy, env)
+        execute = timed([sys.executable, "-m", "book.execute_pages"], copy, env)
         pages = json.loads((copy / "_build" / ".page-seconds.json").read_text())
         render = timed([str(BIN / "jupyter-book"), "build", ".", "--all", "-W", "-n", "--keep-going",
                         "-q"], copy, env)
@@ -101,7 +101,8 @@ def main(argv=None):
     for page, seconds in sorted(pages.items(), key=lambda item: -item[1]):
         mark = "" if steps(seconds) <= PAGE_BUDGET else "  OVER"
         print(f"{page:<42} {seconds:8.1f} {steps(seconds):7.0f}{mark}")
-    rows.append(("loops compiled, pages executed one per core (pages' sum: "
+    rows.append(("the recurrent loops compiled (with the install: not budgeted)", compiled, None))
+    rows.append(("pages executed one per core (pages' sum: "
                  f"{steps(sum(pages.values())):,.0f} steps)", execute, None))
     rows.append(("the book rendered from the execution cache", render, None))
     rows.append(("cold build", build, BUILD_BUDGET))

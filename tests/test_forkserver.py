@@ -18,9 +18,12 @@ from nbclient import NotebookClient
 from book.execute_pages import ONE_THREAD
 from book.forkserver import ADDRESS, ForkKernelManager, fork_server
 
+# the server's imports in these tests: the kernel and one library, enough to tell a forked
+# kernel (it has the library before its first line) from one started on its own
+LIGHT = ("ipykernel.kernelapp", "numpy", "json.tool")
 PROBE = """\
 import os, sys
-print(os.getcwd(), sys.path[0], os.environ.get("PROBE_MARK"), "torch" in sys.modules,
+print(os.getcwd(), sys.path[0], os.environ.get("PROBE_MARK"), "json.tool" in sys.modules,
       __name__, os.getpid(), os.getpgid(0), sep="|")"""
 
 
@@ -69,7 +72,7 @@ def server_pids(address):
 
 def test_forked_kernels_start_fresh_in_the_pages_folder_with_its_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("PROBE_MARK", "first")
-    with fork_server():
+    with fork_server(preload=LIGHT):
         first = probe(tmp_path)
         monkeypatch.setenv("PROBE_MARK", "second")
         (tmp_path / "other").mkdir()
@@ -84,7 +87,7 @@ def test_forked_kernels_start_fresh_in_the_pages_folder_with_its_environment(tmp
 
 
 def test_a_kernel_the_server_refuses_starts_the_ordinary_way(tmp_path, monkeypatch, capfd):
-    with fork_server():
+    with fork_server(preload=LIGHT):
         monkeypatch.setenv("OMP_NUM_THREADS", "3")     # read by OpenMP when torch loads
         refused = probe(tmp_path)
     assert not refused["preloaded"]
@@ -92,7 +95,7 @@ def test_a_kernel_the_server_refuses_starts_the_ordinary_way(tmp_path, monkeypat
 
 
 def test_a_forked_kernel_is_interrupted_and_shut_down(tmp_path):
-    with fork_server():
+    with fork_server(preload=LIGHT):
         outputs = run_cells(tmp_path, "import os; print(os.getpid())", "import time; time.sleep(60)",
                             "print('alive')", timeout=2, interrupt_on_timeout=True,
                             allow_errors=True)
@@ -102,7 +105,7 @@ def test_a_forked_kernel_is_interrupted_and_shut_down(tmp_path):
 
 def test_the_server_ends_when_the_process_that_started_it_dies(tmp_path):
     script = ("import os, sys, time\nfrom book.forkserver import fork_server, ADDRESS\n"
-              "with fork_server():\n    print(os.environ[ADDRESS], flush=True)\n    time.sleep(60)\n")
+              "with fork_server(preload=('numpy',)):\n    print(os.environ[ADDRESS], flush=True)\n    time.sleep(60)\n")
     address = ""
     owner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
                              start_new_session=True)

@@ -14,10 +14,6 @@ from book.speed import FAST_STEP, describe, reference_step as measure
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "_build"
-# The suite grades with GRADING_CELL_STEPS reference steps per cell (12 s on a fast machine, 36 s
-# on the slowest): the heaviest solution cell without a limit line of its own (tile coding's
-# hidden mountain-car test, about 300 steps) fits four times over.
-GRADING_CELL_STEPS = 1250
 # nbgrader runs its helper (alembic) by name, in this process too (the Gradebook API)
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
 
@@ -60,12 +56,6 @@ def ceiling(seconds):
     (``FAST_STEP`` per reference step), stretched on a slower machine, never shortened; whole
     seconds (nbclient's timeouts are integers)."""
     return math.ceil(seconds * max(1.0, measured_reference_step() / FAST_STEP))
-
-
-def grading_timeout():
-    """The suite's per-cell grading limit in seconds: GRADING_CELL_STEPS reference steps (at
-    least 10 s), short so that the submissions that loop forever cost little."""
-    return max(10, math.ceil(in_seconds(GRADING_CELL_STEPS)))
 
 
 def pytest_report_header(config):

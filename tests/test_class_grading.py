@@ -23,7 +23,7 @@ from nbgrader.api import Gradebook
 
 from book.grading import sandbox
 from book.grading.parallel import Pool
-from conftest import ceiling, grading_timeout
+from conftest import ceiling
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBE = r"""
@@ -114,7 +114,7 @@ def test_a_dead_worker_costs_only_its_own_submission(tmp_path, monkeypatch):
     # a folder of this test's, removed at the end (short: the kernel's sockets are files there)
     private = tempfile.mkdtemp(prefix="cg-")
     monkeypatch.setenv("TMPDIR", private)
-    pool, results = Pool(2, [f"--GuardedExecute.timeout={grading_timeout()}"], 1), []
+    pool, results = Pool(2, [], 1), []
 
     def report(result):
         results.append(result)
@@ -182,8 +182,7 @@ def test_parallel_grading_against_postgresql(tmp_path, postgres):
     course = _class(tmp_path, students)
     with open(course / "nbgrader_config.py", "a") as config:
         config.write(f"\nc.CourseDirectory.db_url = {postgres!r}\n")
-    result = subprocess.run([sys.executable, "-m", "book.grading.parallel", "--jobs", "2", "--",
-                             f"--GuardedExecute.timeout={grading_timeout()}"], cwd=course,
+    result = subprocess.run([sys.executable, "-m", "book.grading.parallel", "--jobs", "2"], cwd=course,
                             capture_output=True, text=True, timeout=ceiling(600))
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "graded 3/3 submissions" in result.stdout

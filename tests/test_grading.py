@@ -8,6 +8,7 @@ instructor would run them, and the tests read the gradebook and the feedback.
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -19,21 +20,20 @@ import pytest
 from nbgrader.api import Gradebook
 
 import submissions
+from book.grading.limits import Limits
 from book.grading.timing import cell_times, course_limits
-from book.speed import FAST_STEP
-from conftest import ceiling, grading_timeout
+from book.speed import SLOW_STEP
+from conftest import ceiling
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
-TIMEOUT = grading_timeout()    # seconds per cell for the suite (the course's default is 60 s)
 # one worker for the tests of the session's course (built once); the guard-only course is another
 pytestmark = pytest.mark.xdist_group("grading")
 
 
 def nbgrader(course, *args):
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    result = subprocess.run([str(Path(sys.executable).parent / "nbgrader"), *args,
-                             f"--GuardedExecute.timeout={TIMEOUT}"],
+    result = subprocess.run([str(Path(sys.executable).parent / "nbgrader"), *args],
                             cwd=course, env=env, capture_output=True, text=True, timeout=ceiling(1800))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
@@ -86,8 +86,7 @@ def graded(course):
 
 
 def grade_class(course, *args):
-    result = subprocess.run([sys.executable, "-m", "book.grading.parallel", *args, "--",
-                             f"--GuardedExecute.timeout={TIMEOUT}"], cwd=course,
+    result = subprocess.run([sys.executable, "-m", "book.grading.parallel", *args], cwd=course,
                             capture_output=True, text=True, timeout=ceiling(1800))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result.stdout
@@ -118,23 +117,38 @@ def test_solutions_get_full_marks_and_untouched_exercises_zero(course, graded):
             assert got["untouched"] == 0, (assignment, got["untouched"])
 
 
-def test_every_solution_fits_its_limits_on_a_machine_five_times_slower(course, graded, reference_step):
-    """The course's limits (60 s a cell, or a test cell's own line) were chosen on a fast
-    machine of CI's kind (FAST_STEP per reference step). Each solution cell's time in this
-    run's grading, in reference steps, must fit its limit there with five times to spare,
-    so that an honest student graded on a machine five times slower gets full marks."""
-    limits = course_limits(ROOT)
+def test_every_solution_fits_its_limits_on_machines_five_times_slower_or_faster(course, graded, reference_step):
+    """The notebooks state their limits for the course's reference machine (SLOW_STEP per
+    reference step) and the grader scales them to its own (book/grading/limits.py). Each
+    solution cell's time in this run's grading, in reference steps, must fit the limit it would
+    get on a machine five times faster, as fast, and five times slower than the reference
+    machine with twice the time to spare: the floor and the ceiling included."""
+    default, floor, ceiling = course_limits(ROOT)
     tight = []
     for assignment in ASSIGNMENTS:
         nb = read_nb(course / "autograded" / "solution" / assignment / f"{assignment}.ipynb")
-        times = cell_times(nb, *limits)
+        times = cell_times(nb, default)
         code = [cell for cell in nb.cells if cell.cell_type == "code"]
         assert len(times) == len(code), (assignment, "cells without execution times")
-        for seconds, limit, cell in times:
-            on_fast_machine = seconds / reference_step * FAST_STEP
-            if 5 * on_fast_machine > limit:
-                tight.append((assignment, cell, round(on_fast_machine, 1), limit))
-    assert not tight, f"(assignment, cell, seconds on a fast machine, limit): {tight}"
+        for seconds, stated, cell in times:
+            for factor in (0.2, 1, 5):
+                machine = Limits(SLOW_STEP * factor, floor, ceiling)
+                there = seconds / reference_step * machine.step
+                if 2 * there > machine.seconds(stated):
+                    tight.append((assignment, cell, factor, round(there, 1), machine.seconds(stated)))
+    assert not tight, f"(assignment, cell, machine's slowness, seconds there, limit there): {tight}"
+
+
+def test_limits_follow_the_machine_between_the_floor_and_the_ceiling():
+    default, floor, ceiling = course_limits(ROOT)
+    assert (default, floor, ceiling) == (60, 10, 600)
+    reference = Limits(SLOW_STEP, floor, ceiling)
+    assert reference.seconds(60) == 60 and reference.seconds(180) == 180
+    fast, slow = Limits(SLOW_STEP / 5, floor, ceiling), Limits(SLOW_STEP * 5, floor, ceiling)
+    assert fast.seconds(60) == pytest.approx(12) and fast.seconds(30) == 10        # the floor
+    assert slow.seconds(60) == pytest.approx(300) and slow.seconds(180) == 600     # the ceiling
+    assert "600 s (the course's ceiling): 180 s on the course's reference machine" in slow.explain(180)
+    assert "12 s: 60 s on the course's reference machine" in fast.explain(60)
 
 
 def test_feedback_never_shows_hidden_tests(course, graded):
@@ -236,22 +250,25 @@ def test_feedback_names_a_failing_visible_line(course, graded):
     html = (course / "feedback" / "edited-test" / "pca" / "pca.html").read_text()
     assert "raised at line 3 of the visible test: C = covariance(X)" in html
     html = (course / "feedback" / "loop" / "pca" / "pca.html").read_text()
-    assert f"stopped after {TIMEOUT} s (the time limit for this cell)" in html
+    # the course's limits, scaled to this machine: 60 s on the reference machine, at least 10
+    assert re.search(r"stopped after \d+ s, the time limit for this cell: \d+ s( \(the course's "
+                     r"floor\))?: 60 s on the course's reference machine", html), html[-3000:]
     assert "KeyboardInterrupt" not in html
 
 
 def test_a_test_cell_states_its_own_time_limit():
     from book.grading.execute import GuardedExecute
-    grader = GuardedExecute(timeout=60, max_timeout=600)
+    grader = GuardedExecute(timeout=60, min_timeout=10, max_timeout=600)
     test = nbformat.v4.new_code_cell("# time limit: 150 s\nassert train()",
                                      metadata={"nbgrader": {"grade": True, "solution": False}})
     answer = nbformat.v4.new_code_cell("# time limit: 9000 s\ntrain()",
                                        metadata={"nbgrader": {"grade": False, "solution": True}})
     greedy = nbformat.v4.new_code_cell("# time limit: 9000 s\nassert 1",
                                        metadata={"nbgrader": {"grade": True, "solution": False}})
-    assert [grader._cell_timeout(c) for c in (test, answer, greedy)] == [150, 60, 600]
+    assert [grader.stated_limit(c) for c in (test, answer, greedy)] == [150, 60, 9000]
     test.source = grader._wrap(test.source)[0]        # as the kernel receives it
-    assert grader._cell_timeout(test) == 150
+    assert grader.stated_limit(test) == 150
+    assert grader._cell_timeout(greedy) == 600 and grader._cell_timeout(test) >= 10   # the bounds
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ import ast
 import hashlib
 import hmac
 import io
+import math
 import os
 import re
 import secrets
@@ -30,6 +31,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, List, Type, Unicode
 
 from . import sandbox
+from .limits import Limits, calibrate
 from .guard import DONE_EVENT, MARKER
 
 PRELOADABLE = ("numpy", "torch", "scipy", "sklearn")   # packages the guard protects when used
@@ -227,11 +229,16 @@ class GuardedExecute(Execute):
     stuck_kernel_grace = Integer(10, help="seconds a timed-out cell gets to answer an interrupt").tag(config=True)
     extra_arguments = List(["--HistoryManager.hist_file=:memory:"]).tag(config=True)
     raise_on_iopub_timeout = Bool(False).tag(config=True)   # a busy kernel is handled below
-    max_timeout = Integer(600, help="the most seconds a test cell's own time limit may ask for").tag(config=True)
+    # ``timeout`` (nbclient's trait) and a test cell's "# time limit: N s" are stated for the
+    # course's reference machine and scaled to the grading machine (book/grading/limits.py)
+    min_timeout = Integer(10, help="the fewest seconds a cell gets, however fast the machine").tag(config=True)
+    max_timeout = Integer(600, help="the most seconds a cell gets, however slow the machine").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         self.kernel_manager_class = SandboxedKernelManager
         self.timeout_func = self._cell_timeout
+        self.log.info("time limits scaled by %.2f: a reference step takes %.1f ms here",
+                      self.limits.scale, 1000 * self.limits.step)
         private = tempfile.mkdtemp(prefix="course-grader-")
         key = secrets.token_bytes(32)
         with open(os.path.join(private, "key"), "wb") as handle:
@@ -286,21 +293,30 @@ class GuardedExecute(Execute):
         transformed = TransformerManager().transform_cell(wrapped)
         return wrapped, (nonce, hashlib.sha256(transformed.strip().encode()).hexdigest())
 
-    def _cell_timeout(self, cell):
-        """Seconds for this cell: a test cell's own "# time limit: N s" line, else the default."""
-        limit = self.timeout
+    def stated_limit(self, cell):
+        """Seconds this cell may run on the course's reference machine: a test cell's own
+        "# time limit: N s" line, else the default (``timeout``)."""
         if cell.get("metadata", {}).get("nbgrader", {}).get("grade") and \
                 not cell.metadata.nbgrader.get("solution"):
             found = TIME_LIMIT.search(_unwrapped(cell.source))
             if found:
-                limit = min(int(found.group(1)), self.max_timeout)
-        return limit
+                return int(found.group(1))
+        return self.timeout
+
+    @property
+    def limits(self):
+        """The limits of this grading machine, calibrated once per grading process."""
+        return Limits(calibrate(), self.min_timeout, self.max_timeout)
+
+    def _cell_timeout(self, cell):
+        """Whole seconds for this cell here: its stated limit scaled to this machine."""
+        return math.ceil(self.limits.seconds(self.stated_limit(cell)))
 
     async def _async_handle_timeout(self, timeout, cell=None):
-        self.error_on_timeout = {
-            "ename": "TimeoutError",
-            "evalue": f"stopped after {timeout} s (the time limit for this cell)",
-            "traceback": [f"TimeoutError: stopped after {timeout} s (the time limit for this cell)"]}
+        why = self.limits.explain(self.stated_limit(cell)) if cell is not None else f"{timeout} s"
+        text = f"stopped after {timeout} s, the time limit for this cell: {why}"
+        self.error_on_timeout = {"ename": "TimeoutError", "evalue": text,
+                                 "traceback": [f"TimeoutError: {text}"]}
         return await super()._async_handle_timeout(timeout, cell)
 
     @staticmethod

@@ -1,9 +1,10 @@
 """How long each cell of a graded notebook ran, and the time limit the grader gave it.
 
 nbclient stamps every executed cell's metadata with when its code went in and when its reply
-came back; ``GuardedExecute`` gives each cell the course's default limit, or a test cell's own
-``# time limit: N s`` line. ``benchmarks/solution_cells.py`` and ``tests/test_grading.py`` use
-these to show that every solution fits its limits on a much slower machine.
+came back; ``GuardedExecute`` states each cell's limit for the course's reference machine (the default,
+or a test cell's own ``# time limit: N s`` line) and scales it to the grading machine
+(``limits.py``). ``benchmarks/solution_cells.py`` and ``tests/test_grading.py`` use these to
+show that every solution fits its limits on much slower and much faster machines.
 """
 from datetime import datetime
 from pathlib import Path
@@ -21,19 +22,20 @@ def cell_seconds(cell):
     return (end - start).total_seconds()
 
 
-def cell_times(nb, timeout, max_timeout):
-    """(seconds, limit in seconds, grade id) of each executed code cell of a graded notebook,
-    with the limits of a grader whose default is ``timeout`` and ceiling ``max_timeout``."""
-    grader = GuardedExecute(timeout=timeout, max_timeout=max_timeout)
-    return [(cell_seconds(cell), grader._cell_timeout(cell),
+def cell_times(nb, timeout):
+    """(seconds, stated limit in seconds, grade id) of each executed code cell of a graded
+    notebook, for a grader whose stated default is ``timeout``."""
+    grader = GuardedExecute(timeout=timeout)
+    return [(cell_seconds(cell), grader.stated_limit(cell),
              cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index}"))
             for index, cell in enumerate(nb.cells)
             if cell.cell_type == "code" and cell_seconds(cell) is not None]
 
 
 def course_limits(folder):
-    """(default seconds per cell, ceiling a test cell may ask for) set by the course's
-    ``nbgrader_config.py`` in ``folder``."""
+    """(stated seconds per cell, floor, ceiling) set by the course's ``nbgrader_config.py`` in
+    ``folder``."""
     from traitlets.config.loader import PyFileConfigLoader
     config = PyFileConfigLoader("nbgrader_config.py", path=str(Path(folder))).load_config()
-    return config.GuardedExecute.timeout, config.GuardedExecute.max_timeout
+    grader = config.GuardedExecute
+    return grader.timeout, grader.min_timeout, grader.max_timeout

@@ -80,7 +80,8 @@ def worker(extra):
         if result["success"]:
             answer["score"], answer["max_score"] = _score(api, assignment, student)
         else:
-            answer["error"] = (result.get("error") or result.get("log") or "")[-2000:]
+            # nbgrader's log holds the specific errors, its error only "see the above traceback"
+            answer["error"] = f"{result.get('log') or ''}\n{result.get('error') or ''}"[-4000:]
         print(json.dumps(answer), file=answers, flush=True)
 
 
@@ -106,6 +107,16 @@ def _jobs(root, assignments, students):
                 (not students or _matches(student, students)):
             found.append((assignment, student))
     return found
+
+
+def _add_missing_students(api, students):
+    """Put the class's new students in the gradebook first: two workers grading two
+    submissions of a new student at once would both add the student, and one would fail."""
+    from nbgrader.api import Gradebook
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+        known = {student.id for student in gb.students}
+        for student in sorted(set(students) - known):
+            gb.add_student(student)
 
 
 def _release_missing(api, assignments, log):
@@ -187,6 +198,7 @@ def grade(assignments=(), students=(), jobs=None, extra=(), force=False, log=pri
         if not work:
             return []
     _release_missing(api, {a for a, _ in work}, log)
+    _add_missing_students(api, {s for _, s in work})
     jobs = jobs or os.cpu_count() or 1
     log(f"grading {len(work)} submissions with {min(jobs, len(work))} workers; "
         f"isolation: {isolation(_sandbox_enabled(app))}")

@@ -1,0 +1,110 @@
+"""Grades that do not depend on the machine's speed, shown on a simulated slow machine.
+
+``tests/throttle.py`` gives the grader and its kernels a fifth of one core or less (busy
+competitors share the core; the share is measured). The assignments with the heaviest hidden
+tests are graded there with the course's own limits, which the grader scales to the machine
+it measures (book/grading/limits.py): their solutions get full marks and their untouched
+exercises zero, and a runaway loop is still stopped, with a message that says which limit
+applied and why. About three minutes (the solutions' work five times over): ``./course
+test-slowed`` runs these, apart from ``./course test`` for now.
+"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from conftest import ceiling, measured_reference_step
+from throttle import slowed
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVIEST = ("tile_coding", "reinforce", "cnn_digits")      # the most work in hidden tests
+pytestmark = [pytest.mark.slowed, pytest.mark.xdist_group("slowed")]
+
+
+def test_the_fixture_gives_a_fifth_of_a_core_and_leaves_nothing_behind():
+    with slowed(k=4) as load:
+        competitors = [p.pid for p in load.competitors]
+        assert 0.1 < load.share < 0.3, load
+    for pid in competitors:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def _submit(course, student, assignment, nb):
+    target = course / "submitted" / student / assignment
+    target.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, target / f"{assignment}.ipynb")
+
+
+def _grade(load, course, jobs, *options):
+    """The course's parallel grader with ``jobs`` workers, pinned to the loaded core; killed
+    with its process group if it outlives its ceiling."""
+    process = subprocess.Popen(load.command([sys.executable, "-m", "book.grading.parallel",
+                                             "--jobs", str(jobs), *options]),
+                               cwd=course, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, start_new_session=True)
+    try:
+        out, _ = process.communicate(timeout=ceiling(900))
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 0, out[-3000:]
+    return out
+
+
+@pytest.fixture(scope="module")
+def graded_slowly(tmp_path_factory):
+    course = tmp_path_factory.mktemp("slowed_course")
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    for assignment in HEAVIEST:
+        shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
+        subprocess.run([str(Path(sys.executable).parent / "nbgrader"), "generate_assignment",
+                        assignment, "--force"], cwd=course, check=True, capture_output=True,
+                       timeout=ceiling(300))            # released at full speed: not under test
+        solution = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", 4)
+        _submit(course, "solution", assignment, solution)
+        _submit(course, "untouched", assignment,
+                nbformat.read(ROOT / "exercises" / assignment / f"{assignment}.ipynb", 4))
+    looping = nbformat.read(ROOT / "solutions" / "tile_coding" / "tile_coding.ipynb", 4)
+    first = next(c for c in looping.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    first.source += "\nwhile True:\n    pass\n"
+    _submit(course, "loop", "tile_coding", looping)
+    # three graders' kernels and two competitors share the core: a fifth of it each
+    with slowed(k=2) as load:
+        out = _grade(load, course, 3, "--student", "solution", "--student", "untouched")
+    # one grader and four competitors; the loop with a stated default of 10 s, to cost little
+    with slowed(k=4) as alone:
+        out += _grade(alone, course, 1, "--student", "loop", "--", "--GuardedExecute.timeout=10")
+    return course, alone, out
+
+
+def test_the_heaviest_assignments_grade_the_same_at_a_fifth_of_a_core(graded_slowly):
+    course, _, out = graded_slowly
+    with Gradebook(f"sqlite:///{course}/gradebook.db") as gb:
+        for assignment in HEAVIEST:
+            scores = {s.student.id: s.score for s in gb.assignment_submissions(assignment)}
+            assert scores["solution"] == gb.find_assignment(assignment).max_score, (assignment, out[-2000:])
+            assert scores["untouched"] == 0, assignment
+
+
+def test_a_runaway_loop_is_still_stopped_and_the_message_says_why(graded_slowly):
+    course, load, out = graded_slowly
+    nb = nbformat.read(course / "autograded" / "loop" / "tile_coding" / "tile_coding.ipynb", 4)
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("ename") == "TimeoutError"]
+    assert errors, out[-2000:]
+    message = errors[0]["evalue"]
+    found = re.search(r"stopped after (\d+) s, the time limit for this cell: (\d+) s.*: 10 s on the "
+                      r"course's reference machine \(28\.6 ms per reference step\), scaled to this "
+                      r"grading machine \(([\d.]+) ms per step", message)
+    assert found, message
+    assert load.share < 0.3, load
+    # the grader measured the slowed machine: its reference step at least 3 times this one's
+    assert float(found.group(3)) / 1000 > 3 * measured_reference_step(), message

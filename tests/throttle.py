@@ -1,0 +1,83 @@
+"""A slower machine, simulated for the processes under test only; the machine is left alone.
+
+``slowed(k)`` starts ``k`` busy competitors pinned to one core (``taskset``); what is under
+test runs pinned to the same core (``load.command([...])``: its children inherit the pin), so
+that each busy process there gets about 1/(k + n) of the core, n being the busy processes
+under test. Linux shares a core between process sessions first (autogroup), so every
+competitor runs in a session of its own (``setsid``): competitors sharing one session would
+slow the process under test only twofold. ``load.share`` is measured, not assumed: a
+pure-Python probe, in a session of its own, timed on the core alone and under the load.
+
+The competitors are children of this process: each ends by itself after ``seconds`` and when
+its parent dies (``PR_SET_PDEATHSIG``); leaving the block kills them by process group, even when
+the test failed. No cgroup, CPU frequency, sysctl, or other process's affinity is touched.
+"""
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+BUSY = "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end:\n    pass\n"
+PROBE = ("import time\nstart = time.perf_counter()\ntotal = 0\nfor i in range(2_000_000):\n"
+         "    total += i\nprint(time.perf_counter() - start)\n")
+
+
+def _own_session_dying_with_parent():
+    """In a child, before exec: a session of its own, and SIGKILL when its parent dies."""
+    os.setsid()
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+
+
+def on_core(core, command):
+    return ["taskset", "-c", str(core), *command]
+
+
+def probe_seconds(core):
+    """Seconds of the pure-Python probe, run in a session of its own on ``core``."""
+    out = subprocess.run(on_core(core, [sys.executable, "-c", PROBE]), capture_output=True,
+                         text=True, check=True, timeout=300, start_new_session=True)
+    return float(out.stdout.strip())
+
+
+@dataclass
+class Load:
+    core: int
+    competitors: list = field(default_factory=list)
+    alone: float = 0.0        # the probe's seconds on the core with nothing else
+    loaded: float = 0.0       # the same under the competitors
+
+    @property
+    def share(self):
+        """The share of the core a busy process under test gets (about 1 / (k + 1))."""
+        return self.alone / self.loaded
+
+    def command(self, command):
+        """``command`` pinned to the loaded core (its children inherit the pin)."""
+        return on_core(self.core, command)
+
+
+@contextlib.contextmanager
+def slowed(k=4, seconds=300, core=None):
+    """Yield a ``Load``: ``k`` competitors busy on ``core`` (default: the last) for at most
+    ``seconds``; run what is under test with ``load.command([...])``."""
+    core = (os.cpu_count() or 1) - 1 if core is None else core
+    load = Load(core=core)
+    load.alone = min(probe_seconds(core) for _ in range(2))
+    try:
+        for _ in range(k):
+            load.competitors.append(subprocess.Popen(
+                on_core(core, [sys.executable, "-c", BUSY.format(seconds=seconds)]),
+                preexec_fn=_own_session_dying_with_parent,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        time.sleep(0.2)                                   # the competitors are spinning
+        load.loaded = probe_seconds(core)
+        yield load
+    finally:
+        for process in load.competitors:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)

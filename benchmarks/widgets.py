@@ -16,12 +16,15 @@ status line to say so. Measured from outside the kernel:
                    ("ran out" when the run ended before Stop was pressed)
     steps          training steps done when the run ended
 
-Every configuration runs twice: on the machine as it is, and with one core kept busy by a
-spinning process (``--quick``: the default settings and one heaviest setting per widget).
+Every configuration runs on the machine as it is, with one core kept busy by a spinning
+process ("+1 busy"), and on a simulated slow machine ("a fifth": the kernel pinned to one core
+beside four busy competitors, ``tests/throttle.py``, its share measured), as ``--loads`` lists
+them (``--quick``: the default settings and one heaviest setting per widget).
 No browser is attached: redraws are not slowed by a browser's answers here (the widgets wait
 for a browser that answers; see book/widgets/training.py).
 """
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -31,6 +34,9 @@ import sys
 import time
 
 from jupyter_client.manager import start_new_kernel
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from throttle import slowed  # noqa: E402  (the suite's simulated slow machine)
 
 SETUP = r"""
 import json
@@ -152,6 +158,11 @@ def measure(kernel, name, settings, window, limit=120):
         status=status)
 
 
+def pin(pid, cores):
+    """Pin a process of ours (the benchmark's kernel), all its threads, to ``cores``."""
+    subprocess.run(["taskset", "-a", "-p", "-c", cores, str(pid)], check=True, capture_output=True)
+
+
 def busy_core():
     """A process that keeps one core busy (a Python busy loop)."""
     return subprocess.Popen([sys.executable, "-c", "while True: pass"])
@@ -168,8 +179,9 @@ def main():
     parser.add_argument("--only", default="", help="comma-separated widget names")
     parser.add_argument("--quick", action="store_true",
                         help="default settings and the first heaviest setting per widget")
-    parser.add_argument("--loads", default="as is,+1 busy",
-                        help="'as is' (the machine as it is), '+1 busy' (one more busy core) or both")
+    parser.add_argument("--loads", default="as is,+1 busy,a fifth",
+                        help="'as is' (the machine as it is), '+1 busy' (one more busy core), "
+                             "'a fifth' (the kernel on a fifth of one core), comma-separated")
     args = parser.parse_args()
     names = [n for n in WIDGETS if not args.only or n in args.only.split(",")]
 
@@ -186,15 +198,22 @@ def main():
         rows = []
         for load in args.loads.split(","):
             spinner = busy_core() if load == "+1 busy" else None
+            slow = slowed(k=4) if load == "a fifth" else contextlib.nullcontext()
             try:
-                time.sleep(0.5)
-                before = os.getloadavg()[0]
-                for name, label, settings in configs:
-                    result = measure(kernel, name, settings, args.window)
-                    rows.append((load, before, name, label, settings, result))
-                    print(f"  {load:7s} {name:21s} {label:10s} first "
-                          f"{cell(result['first'], '.2f')} s, stop {cell(result['stop'], '.3f')} s"
-                          f" | {result['status'][:70]}", flush=True)
+                with slow as fifth:
+                    if fifth is not None:
+                        pin(kernel.manager.provisioner.pid, str(fifth.core))
+                        print(f"  a fifth: the kernel gets {fifth.share:.2f} of core {fifth.core}")
+                    time.sleep(0.5)
+                    before = os.getloadavg()[0]
+                    for name, label, settings in configs:
+                        result = measure(kernel, name, settings, args.window)
+                        rows.append((load, before, name, label, settings, result))
+                        print(f"  {load:7s} {name:21s} {label:10s} first "
+                              f"{cell(result['first'], '.2f')} s, stop "
+                              f"{cell(result['stop'], '.3f')} s | {result['status'][:70]}", flush=True)
+                    if fifth is not None:
+                        pin(kernel.manager.provisioner.pid, f"0-{os.cpu_count() - 1}")
             finally:
                 if spinner:
                     spinner.kill()

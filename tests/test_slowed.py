@@ -5,9 +5,10 @@ competitors share the core; the share is measured). The assignments with the hea
 tests are graded there with the course's own limits, which the grader scales to the machine
 it measures (book/grading/limits.py): their solutions get full marks and their untouched
 exercises zero, and a runaway loop is still stopped, with a message that says which limit
-applied and why. About three minutes (the solutions' work five times over): ``./course
+applied and why; and every widget's heaviest run stops within 300 ms of Stop. About three minutes (the solutions' work five times over): ``./course
 test-slowed`` runs these, apart from ``./course test`` for now.
 """
+import json
 import os
 import re
 import shutil
@@ -108,3 +109,29 @@ def test_a_runaway_loop_is_still_stopped_and_the_message_says_why(graded_slowly)
     assert load.share < 0.3, load
     # the grader measured the slowed machine: its reference step at least 3 times this one's
     assert float(found.group(3)) / 1000 > 3 * measured_reference_step(), message
+
+
+def test_every_widget_stops_within_300_ms_at_a_fifth_of_a_core():
+    """Every widget at each of its heaviest allowed settings, in a real kernel pinned to a fifth
+    of a core: Stop, clicked as a browser clicks it one second after the first redraw, ends the
+    run within 300 ms (measured from outside the kernel, to the status message on iopub; the
+    loop slices its work by elapsed time, ``book/widgets/training.py``)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import widgets as bench                 # benchmarks/widgets.py: the same driver and clock
+    kernel = bench.Kernel()
+    stops = {}
+    try:
+        heaviest = json.loads(kernel.execute(bench.SETUP % (bench.WIDGETS,)).strip().splitlines()[-1])
+        bench.measure(kernel, bench.WIDGETS[0], {}, 0.3)                 # imports, first allocations
+        with slowed(k=4) as load:
+            bench.pin(kernel.manager.provisioner.pid, str(load.core))
+            for name in bench.WIDGETS:
+                for k, settings in enumerate(heaviest[name]):
+                    result = bench.measure(kernel, name, settings, window=1.0)
+                    stops[f"{name} heaviest {k}"] = (result["stop"], result["status"])
+    finally:
+        kernel.close()
+    assert load.share < 0.3, load
+    late = {run: found for run, found in stops.items() if found[0] is None or found[0] > 0.3}
+    assert len(stops) == sum(len(settings) for settings in heaviest.values()) >= 15
+    assert not late, late

@@ -88,7 +88,7 @@ def main(argv=None):
         suite = {}
         if not args.build:
             jobs = os.environ.get("COURSE_JOBS") or str(os.cpu_count())
-            for phase, options in (("tests", ["-n", jobs, "--dist", "loadgroup", "-m", "not alone"]),
+            for phase, options in (("tests", ["-n", jobs, "--dist", "loadgroup", "-m", "not alone and not slowed"]),
                                    ("alone", ["-p", "no:xdist", "-m", "alone"])):
                 report = Path(tmp) / f"{phase}.xml"
                 started = time.perf_counter()

@@ -131,7 +131,11 @@ def serve(address, preload=PRELOAD):
 def fork_server(env=None, preload=PRELOAD):
     """Run a fork server for the block; its kernels' managers find it through ``ADDRESS``.
     ``env``: the environment the kernels will have (default: this process's, with the python3
-    kernel spec's variables). The server is killed, with its process group, at the end."""
+    kernel spec's variables). The server is killed, with its process group, at the end.
+    Linux only (pidfds, /proc): elsewhere the block runs without a server, kernels as usual."""
+    if not sys.platform.startswith("linux") or not hasattr(os, "pidfd_open"):
+        yield None
+        return
     from jupyter_client.kernelspec import KernelSpecManager
     env = dict(os.environ if env is None else env)
     env.update(KernelSpecManager().get_kernel_spec("python3").env)

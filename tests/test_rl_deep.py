@@ -286,6 +286,24 @@ def test_corridor_learners_end_near_the_best_stochastic_policy(make):
     assert abs(np.mean(late) - policy.BEST_P_RIGHT) < 0.05
 
 
+def test_uniforms_drawn_in_blocks_are_the_numbers_drawn_one_by_one():
+    rng = np.random.default_rng(4)
+    draws = policy.uniforms(np.random.default_rng(4), block=7)
+    assert [next(draws) for _ in range(30)] == [rng.random() for _ in range(30)]
+
+
+def test_act_runs_the_exponential_race_of_the_policy_network():
+    """act (numpy, the races drawn ahead) picks what torch's softmax and a race drawn at each
+    call from a generator seeded alike pick, call after call."""
+    agent = policy.ReinforceAgent(seed=3, device="cpu")
+    generator = torch.Generator().manual_seed(3)
+    for observations in np.random.default_rng(0).normal(size=(5, 700, 4)).astype(np.float32):
+        with torch.no_grad():
+            probabilities = torch.softmax(agent.policy(torch.from_numpy(observations)), -1)
+        race = torch.empty_like(probabilities).exponential_(1, generator=generator)
+        np.testing.assert_array_equal(agent.act(observations), torch.argmax(probabilities / race, -1).numpy())
+
+
 def test_masked_returns_stop_at_the_end_of_each_episode():
     agent = policy.ReinforceAgent(gamma=0.5, device="cpu")
     rewards = torch.tensor([[1.0, 1.0], [1.0, 0.0], [1.0, 0.0]])

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from ..device import get_device
 from ..nn.optimizers import Adam         # the Adam of the training chapter, written out
@@ -62,24 +61,36 @@ def corridor_gradient(theta):
 
 # --- agents for the corridor: act(state), update(state, action, reward, next_state, terminated)
 
+def uniforms(rng, block=4096):
+    """The generator's numbers in [0, 1) one by one: the same numbers as ``rng.random()`` call
+    after call, drawn ``block`` at a time, which costs a fraction of a call each."""
+    while True:
+        yield from rng.random(block).tolist()
+
+
 class CorridorPolicy:
     """The corridor's policy: right with probability sigmoid(theta), whatever the state, and a
-    table of state values for a baseline or a critic."""
+    table of state values for a baseline or a critic.
+
+    The corridor's learners take hundreds of thousands of steps in plain Python, so the
+    numbers are Python floats (numpy's scalars cost more per operation), and ``p_right`` is
+    computed once when theta changes rather than at every use."""
 
     def __init__(self, step_size, theta, gamma, seed):
         self.step_size, self.theta, self.gamma = step_size, theta, gamma
-        self.values = np.zeros(ShortCorridor.n_states)
-        self.rng = np.random.default_rng(seed)
-        self.uniforms = []                  # the generator's next numbers, drawn 4096 at a time
+        self.values = [0.0] * ShortCorridor.n_states
+        self.uniforms = uniforms(np.random.default_rng(seed))
 
     @property
-    def p_right(self):
-        return sigmoid(self.theta)
+    def theta(self):
+        return self._theta
+
+    @theta.setter
+    def theta(self, theta):
+        self._theta, self.p_right = theta, sigmoid(theta)
 
     def act(self, state):
-        if not self.uniforms:
-            self.uniforms = self.rng.random(4096).tolist()[::-1]    # the same numbers as one by one
-        return int(self.uniforms.pop() < self.p_right)
+        return int(next(self.uniforms) < self.p_right)
 
 
 class Reinforce(CorridorPolicy):
@@ -107,13 +118,13 @@ class Reinforce(CorridorPolicy):
         for _, _, reward in reversed(episode):               # G_t = R_t+1 + gamma G_t+1
             g = reward + self.gamma * g
             returns.append(g)
-        step = 0.0
+        step, p = 0.0, self.p_right
         for t, ((state, action, _), g) in enumerate(zip(episode, reversed(returns))):
             advantage = g
             if self.baseline_step is not None:
                 advantage = g - self.values[state]
                 self.values[state] += self.baseline_step * advantage
-            step += self.gamma ** t * advantage * grad_log_policy(self.theta, action)
+            step += self.gamma ** t * advantage * (action - p)     # grad_log_policy(theta, action)
         self.theta += self.step_size * step
 
 
@@ -130,7 +141,7 @@ class ActorCritic(CorridorPolicy):
         next_value = 0.0 if terminated else self.values[next_state]
         delta = reward + self.gamma * next_value - self.values[state]
         self.values[state] += self.critic_step * delta
-        self.theta += self.step_size * self.discount * delta * grad_log_policy(self.theta, action)
+        self.theta += self.step_size * self.discount * delta * (action - self.p_right)   # grad_log_policy
         self.discount = 1.0 if terminated else self.discount * self.gamma
 
 
@@ -159,23 +170,28 @@ def run_corridor(agent, n_episodes):
 
 def corridor_gradient_samples(theta, n_episodes, baseline=None, seed=0):
     """One REINFORCE estimate of dJ/dtheta per episode, at a fixed theta:
-    sum_t (G_t - b(S_t)) d log pi(A_t)/dtheta, with b = 0 or a table of state values."""
-    rng, env = np.random.default_rng(seed), ShortCorridor()
+    sum_t (G_t - b(S_t)) d log pi(A_t)/dtheta, with b = 0 or a table of state values.
+    The episodes are played first, then every sum is taken at once."""
+    draws, env = uniforms(np.random.default_rng(seed)), ShortCorridor()
     p = sigmoid(theta)
     b = np.zeros(ShortCorridor.n_states) if baseline is None else np.asarray(baseline)
-    samples = np.zeros(n_episodes)
+    states, scores, ends = [], [], []       # every step of every episode; score: d log pi(A_t) / d theta
     for episode in range(n_episodes):
         state, _ = env.reset()
-        states, scores, done = [], [], False          # score: d log pi(A_t) / d theta
+        done = False
         while not done:
-            action = int(rng.random() < p)
+            action = int(next(draws) < p)
             states.append(state)
             scores.append(action - p)
             state, _, terminated, truncated, _ = env.step(action)
             done = terminated or truncated
-        returns = -np.arange(len(states), 0, -1.0)    # -1 per step: G_t = -(steps left)
-        samples[episode] = np.sum((returns - b[states]) * scores)
-    return samples
+        ends.append(len(states))
+    ends = np.array(ends)
+    starts = np.r_[0, ends[:-1]]
+    steps_left = np.repeat(ends, ends - starts) - np.arange(len(states))
+    returns = -steps_left.astype(float)                 # -1 per step: G_t = -(steps left)
+    terms = (returns - b[states]) * scores
+    return np.array([terms[start:end].sum() for start, end in zip(starts, ends)])
 
 
 # --- CartPole: a policy network and a value network ----------------------------------------
@@ -195,7 +211,7 @@ def value_network(n_observations=4, hidden_size=32):
 class ReinforceAgent:
     """REINFORCE with an optional learned baseline, for a batch of complete episodes.
 
-    ``act`` samples one action per environment; ``update`` takes the episodes' observations,
+    ``act`` samples one action per environment (numpy in and out); ``update`` takes the episodes' observations,
     actions, rewards and a mask of the steps that happened (episodes end at different times),
     all of shape (steps, n_envs, ...), and makes one step of Adam on the policy (and one on
     the value network): the loss is -sum_t (G_t - v(S_t)) log pi(A_t | S_t), averaged over
@@ -206,24 +222,42 @@ class ReinforceAgent:
                  gamma=0.99, baseline=True, seed=0, device=None):
         self.device = torch.device(device) if device is not None else get_device()
         torch.manual_seed(seed)
-        self.generator = torch.Generator(device=self.device).manual_seed(seed)
+        self.generator = torch.Generator().manual_seed(seed)       # act's races, on the CPU
         self.policy = policy_network(n_observations, n_actions, hidden_size).to(self.device)
         self.value = value_network(n_observations, hidden_size).to(self.device) if baseline else None
         self.optimizer = Adam(self.policy.parameters(), lr=lr)
         if baseline:
             self.value_optimizer = Adam(self.value.parameters(), lr=value_lr)
         self.gamma = gamma
+        self.weights = None                  # act's numpy copy of the policy, renewed by update
+        self.gumbels, self.used = np.zeros(0), 0     # -log q of the races drawn ahead, and how many were used
 
-    @torch.no_grad()
     def act(self, observations):
-        """One action per row, drawn from pi(. | s) by the exponential race: argmax_a pi(a) / q_a
-        with q_a ~ Exp(1) (what ``torch.multinomial`` does for one sample, without its checks
-        of the probabilities, which cost more than the draw)."""
-        first, _, last = self.policy     # Linear, Tanh, Linear, without nn.Module's per-call cost
-        hidden = torch.tanh(F.linear(observations, first.weight, first.bias))
-        probabilities = torch.softmax(F.linear(hidden, last.weight, last.bias), dim=-1)
-        race = torch.empty_like(probabilities).exponential_(1, generator=self.generator)
-        return torch.argmax(probabilities / race, dim=-1)
+        """One action per row of ``observations`` (a numpy array), drawn from pi(. | s) by the
+        exponential race: argmax_a pi(a) / q_a with q_a ~ Exp(1), what ``torch.multinomial``
+        does for one sample. In logarithms it is the Gumbel-max trick, argmax_a (logit_a + g_a)
+        with g_a = -log q_a: the softmax's normalization is the same for every a.
+
+        Acting is one step of a few carts at a time, where the cost of a call to torch is more
+        than its arithmetic: the policy is evaluated in numpy (float64), on a copy of its
+        weights, and the races are drawn ahead in blocks (the CPU generator draws them one
+        after another, so these are the numbers that drawing them step by step would give)."""
+        if self.weights is None:
+            first, _, last = self.policy                                  # Linear, Tanh, Linear
+            self.weights = [p.detach().cpu().double().numpy() for p in (first.weight, first.bias,
+                                                                           last.weight, last.bias)]
+        weight_1, bias_1, weight_2, bias_2 = self.weights
+        logits = np.tanh(observations @ weight_1.T + bias_1) @ weight_2.T + bias_2
+        return (logits + self.races(logits.size).reshape(logits.shape)).argmax(axis=-1)
+
+    def races(self, n):
+        """The next ``n`` values of g = -log q, q ~ Exp(1), from the agent's generator."""
+        if self.used + n > len(self.gumbels):
+            q = torch.empty(max(n, 4096)).exponential_(1, generator=self.generator)
+            self.gumbels = np.concatenate([self.gumbels[self.used:], -np.log(q.double().numpy())])
+            self.used = 0
+        self.used += n
+        return self.gumbels[self.used - n:self.used]
 
     def returns(self, rewards, mask):
         """G_t = R_t+1 + gamma G_t+1 for every step of every episode (0 after its end); the loop
@@ -250,6 +284,7 @@ class ReinforceAgent:
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
+        self.weights = None                  # act copies the new ones
 
 
 def play_episodes(agent, envs, seed=None):
@@ -261,24 +296,24 @@ def play_episodes(agent, envs, seed=None):
 def playing(agent, envs, seed=None, pause_every=None):
     """``play_episodes`` as a generator that yields every ``pause_every`` steps (for a live
     widget) and returns what ``play_episodes`` returns."""
-    device = agent.device
     obs, _ = envs.reset(seed=seed)
     running = np.ones(envs.num_envs, dtype=bool)
     observations, actions, rewards, mask = [], [], [], []
-    while running.any():
-        obs = torch.as_tensor(obs, device=device)
+    while np.count_nonzero(running):                      # .any(), at a third of the cost
         action = agent.act(obs)
-        next_obs, reward, terminated, truncated, _ = envs.step(action.cpu().numpy())
+        next_obs, reward, terminated, truncated, _ = envs.step(action)
         observations.append(obs)
         actions.append(action)
-        rewards.append(reward * running)
-        mask.append(running.copy())
-        running &= ~(terminated | truncated)
+        rewards.append(reward)
+        mask.append(running)
+        running = running & ~(terminated | truncated)
         obs = next_obs
         if pause_every and len(rewards) % pause_every == 0:
             yield
-    as_tensor = lambda steps: torch.as_tensor(np.stack(steps), dtype=torch.float32, device=device)
-    return torch.stack(observations), torch.stack(actions), as_tensor(rewards), as_tensor(mask)
+    mask = np.stack(mask)
+    as_tensor = lambda steps, dtype=torch.float32: torch.as_tensor(steps, dtype=dtype, device=agent.device)
+    return (as_tensor(np.stack(observations)), as_tensor(np.stack(actions), torch.int64),
+            as_tensor(np.stack(rewards) * mask), as_tensor(mask))
 
 
 @dataclass

@@ -100,6 +100,8 @@ def serve(address, preload=PRELOAD):
     for name in preload:
         __import__(name)
     set_by_imports = {k: v for k, v in os.environ.items() if started_with.get(k) != v}
+    import gc
+    gc.freeze()            # the imported objects: out of every child's full collections
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)    # children are reaped by the system
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(address)

@@ -179,32 +179,62 @@ def training(env, agent, n_episodes=500, pause_every=None):
 
 
 def training_runs(env, agent, n_episodes=500, pause_every=None):
-    """``training`` for all of the agent's runs in lockstep, in numpy."""
-    n = agent.n_runs
+    """``training`` for all of the agent's runs in lockstep, in numpy. ``agent.act``,
+    ``agent.update`` and ``env.step_many`` written out: the same operations in the same order
+    (so the same numbers), with what they would recompute every step done once. A step is a few
+    dozen numpy calls on a few hundred numbers, so the calls, not the arithmetic, are its cost."""
+    n, A, method, Q = agent.n_runs, agent.n_actions, agent.method, agent._Q
+    stride, rows, offsets = A * n, agent._rows, agent._actions     # flat index, as agent.index
+    next_state, reward, terminated = env.next_state.ravel(), env.reward.ravel(), env.terminated.ravel()
+    uniforms = agent._uniforms
+
+    def act(states):                             # agent.act; also returns the states' base index
+        base = states * stride + rows
+        q = Q.take(base + offsets)
+        u = uniforms()
+        greedy = ((q == q.max(axis=0)) * u[1:]).argmax(axis=0)
+        t = agent._used - 1
+        return np.where(agent._explore[t], agent._random[t], greedy), base
+
     states = np.full(n, env.start)
-    actions = agent.act(states)
+    actions, base = act(states)
     episode = np.zeros(n, dtype=np.int64)
     total = np.zeros(n)                           # every reward so far, episode after episode
     total_at_end = np.zeros((n, n_episodes + 1))  # total and steps when each episode ended
     steps_at_end = np.zeros((n, n_episodes + 1), dtype=np.int64)
-    active, steps = np.ones(n, dtype=bool), 0
-    while active.any():
-        next_states, rewards, done = env.step_many(states, actions)
+    active, all_active, steps = np.ones(n, dtype=bool), True, 0
+    step_size = agent.step_size * active          # alpha where a run still learns, else 0
+    while all_active or active.any():
+        i = states * A + actions                                 # env.step_many
+        next_states, rewards, done = next_state.take(i), reward.take(i), terminated.take(i)
         following = np.where(done, env.start, next_states)       # a finished episode restarts
-        if agent.method == "sarsa":                  # SARSA's target needs the next action
-            next_actions = agent.act(following)
-            agent.update(states, actions, rewards, next_states, done, next_actions, active)
+        if method == "sarsa":                        # SARSA's target needs the next action
+            next_actions, next_base = act(following)
+            future = Q.take(next_states * stride + rows + next_actions * n)
         else:                                        # the others act on the updated values
-            agent.update(states, actions, rewards, next_states, done, active=active)
-            next_actions = agent.act(following)
+            q_next = Q.take(next_states * stride + rows + offsets)
+            if method == "q_learning":
+                future = q_next.max(axis=0)
+            else:
+                future = (agent.probabilities(q_next, axis=0) * q_next).sum(axis=0)
+        future[done] = 0.0                           # agent.update
+        if agent.gamma != 1.0:                       # (1.0 * x is x: skipped)
+            future = agent.gamma * future
+        i = base + actions * n
+        q = Q.take(i)
+        Q[i] = q + step_size * (rewards + future - q)
+        if method != "sarsa":
+            next_actions, next_base = act(following)
         total += rewards
         steps += 1
-        ended = np.flatnonzero(done & active)
+        ended = np.flatnonzero(done if all_active else done & active)
         if len(ended):
             episode[ended] += 1
             total_at_end[ended, episode[ended]], steps_at_end[ended, episode[ended]] = total[ended], steps
-            active = episode < n_episodes
-        states, actions = following, next_actions
+            if episode[ended].max() >= n_episodes:
+                active = episode < n_episodes
+                all_active, step_size = False, agent.step_size * active
+        states, actions, base = following, next_actions, next_base
         if pause_every and steps % pause_every == 0:
             yield
     return TrainResult(np.diff(total_at_end), np.diff(steps_at_end), steps)
@@ -315,17 +345,25 @@ def td0(mdp, policy, true_values, n_runs=100, n_steps=5000, step_size=0.1, recor
         return np.sqrt((by_state ** 2).mean(axis=2)).mean(axis=1)
 
     recorded, rms = [0], [error()]
+    # the uniforms of 256 steps in one call (the generator's stream is the same), and the
+    # tables read as flat arrays indexed by state * A + action (one gather instead of two)
+    A, block = policy.shape[1], 256
+    cumulative_P, reward = cumulative_P.reshape(S * A, S), mdp.R.reshape(-1)
     for t in range(1, n_steps + 1):
-        u = rng.random((3, n_runs, 1))
+        if (t - 1) % block == 0:
+            noise = rng.random((min(block, n_steps - t + 1), 3, n_runs, 1))
+            restarts = live[np.minimum((noise[:, 2, :, 0] * len(live)).astype(np.int64), len(live) - 1)]
+        u = noise[(t - 1) % block]
         actions = (cumulative_pi[states] < u[0]).sum(axis=1)
-        next_states = np.minimum((cumulative_P[states, actions] < u[1]).sum(axis=1), S - 1)
+        sa = states * A + actions
+        next_states = np.minimum((cumulative_P[sa] < u[1]).sum(axis=1), S - 1)
         ended = mdp.terminal[next_states]
         v_next = V[:, base + next_states]
         v_next[:, ended] = 0.0
         i = base + states
-        V[:, i] += alphas * (mdp.R[states, actions] + mdp.gamma * v_next - V[:, i])
-        restart = live[np.minimum((u[2, :, 0] * len(live)).astype(np.int64), len(live) - 1)]
-        states = np.where(ended, restart, next_states)
+        v = V[:, i]
+        V[:, i] = v + alphas * (reward[sa] + mdp.gamma * v_next - v)
+        states = np.where(ended, restarts[(t - 1) % block], next_states)
         if t % record_every == 0:
             recorded.append(t)
             rms.append(error())

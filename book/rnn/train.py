@@ -12,7 +12,7 @@ import torch
 
 from ..data.sequences import TASKS, make_batch
 from ..device import get_device
-from ..nn.optimizers import OPTIMIZERS
+from ..nn.optimizers import OPTIMIZERS, flatten_parameters_
 from ..stepping import exhaust
 from . import fused
 from .bptt import LSTMFunction
@@ -76,23 +76,6 @@ def clip_grad_norm_per_model_(parameters, max_norm, n_models):
     for g in grads:
         g.mul_(scale.reshape(-1, *([1] * (g.dim() - 1))))
     return norms
-
-
-def flatten_parameters_(parameters):
-    """Make the parameters, and their gradients, views of one flat tensor each; return the
-    two flat tensors. An optimizer then updates all of them with a few operations on one
-    tensor instead of a few per parameter (the same numbers: every update is element-wise),
-    and backward adds each gradient into its place in the flat one."""
-    with torch.no_grad():
-        flat = torch.cat([p.reshape(-1) for p in parameters])
-    grad = torch.zeros_like(flat)
-    start = 0
-    for p in parameters:
-        end = start + p.numel()
-        p.data = flat[start:end].view_as(p)
-        p.grad = grad[start:end].view_as(p)
-        start = end
-    return flat, grad
 
 
 @dataclass

@@ -377,7 +377,7 @@ def slider(frames, label, active=None, title=None, common_colours=True):
     for frame in figures:                      # a live figure's random trace ids: not kept
         frame.update_traces(uid=None)
     active = 0 if active is None else values.index(active)
-    keys = [[pio.to_json(go.Figure(data=[trace]), validate=False) for trace in fig.data]
+    keys = [[pio.json.to_json_plotly(trace.to_plotly_json()) for trace in fig.data]
             for fig in figures]
     shared = [i for i, key in enumerate(keys[0])
               if all(len(other) == len(keys[0]) and other[i] == key for other in keys)]

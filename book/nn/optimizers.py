@@ -9,6 +9,10 @@ Each optimizer keeps its state per parameter and updates tensors in place:
               p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
 
 ``weight_decay`` adds wd * p to g first (L2 regularization), as torch.optim does.
+
+A model's parameters can be made views of one flat tensor (``flatten_parameters_``): an
+optimizer given that tensor and its flat gradient runs each line above once per step, instead of
+once per parameter, with the same numbers (every operation is element-wise).
 """
 import torch
 
@@ -79,3 +83,20 @@ class Adam(Optimizer):
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "rmsprop": RMSProp, "adam": Adam}
+
+
+def flatten_parameters_(parameters):
+    """Make the parameters, and their gradients, views of one flat tensor each; return the
+    two flat tensors. An optimizer then updates all of them with a few operations on one
+    tensor instead of a few per parameter (the same numbers: every update is element-wise),
+    and backward adds each gradient into its place in the flat one."""
+    with torch.no_grad():
+        flat = torch.cat([p.reshape(-1) for p in parameters])
+    grad = torch.zeros_like(flat)
+    start = 0
+    for p in parameters:
+        end = start + p.numel()
+        p.data = flat[start:end].view_as(p)
+        p.grad = grad[start:end].view_as(p)
+        start = end
+    return flat, grad

@@ -9,6 +9,7 @@ so that the same function gives the race its gradients and the plot its contour 
     tiny network   mean (w2 tanh(w1 t) - tanh(1.5 t))^2 a real network: one tanh unit with
                                                         input weight w1 = x, output weight w2 = y
 """
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,6 +69,7 @@ class Race:
         self.losses = {name: [self._loss(start).item()] for name in OPTIMIZERS}
         self.diverged = {name: None for name in OPTIMIZERS}
         self.steps = 0
+        self._pending = None      # (names, their losses at their points, with the graph)
 
     def label(self, name):
         """The optimizer's name, with the step at which it diverged if it did."""
@@ -79,22 +81,26 @@ class Race:
 
     def step(self):
         """One step of every optimizer still in the race. Their losses are one batched
-        computation (each point's gradient is its own: the points do not interact)."""
+        computation (each point's gradient is its own: the points do not interact). The losses
+        at the points a step reaches are computed with their graph, so that the next step takes
+        its gradients from them: one evaluation of the surface per step, not two."""
         self.steps += 1
         running = [name for name in self.points if self.diverged[name] is None]
         if not running:
             return
+        if self._pending is None or self._pending[0] != running:      # the first step, or one
+            points = torch.stack([self.points[name] for name in running])   # dropped out
+            self._pending = (running, self._loss(points.T))
         for name in running:
             self.optimizers[name].zero_grad()
-        points = torch.stack([self.points[name] for name in running])
-        self._loss(points.T).sum().backward()
+        self._pending[1].sum().backward()
         for name in running:
             self.optimizers[name].step()
-        with torch.no_grad():
-            points = torch.stack([self.points[name] for name in running])
-            losses = self._loss(points.T)
+        points = torch.stack([self.points[name] for name in running])
+        losses = self._loss(points.T)
+        self._pending = (running, losses)
         for name, loss, point in zip(running, losses.tolist(), points.tolist()):
-            if not np.isfinite([loss, *point]).all():
+            if not all(math.isfinite(value) for value in (loss, *point)):
                 self.diverged[name] = self.steps
                 continue
             self.paths[name].append(point)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import torch
 from torch.nn import functional as F
 
-from .optimizers import OPTIMIZERS
+from .optimizers import OPTIMIZERS, flatten_parameters_
 
 SCHEDULES = {
     "constant": lambda epoch, epochs: 1.0,
@@ -79,7 +79,10 @@ def fit(model, X, y, X_val=None, y_val=None, epochs=20, batch_size=64, optimizer
     epochs, and the weights of the best epoch are restored (early stopping).
     """
     generator = torch.Generator().manual_seed(seed)
-    opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr, weight_decay=weight_decay)
+    # the parameters as views of one flat tensor: the optimizer updates them all at once
+    # (a few operations per step instead of a few per parameter; the same numbers)
+    flat, flat_grad = flatten_parameters_([p for p in model.parameters() if p.requires_grad])
+    opt = OPTIMIZERS[optimizer]([flat], lr=lr, weight_decay=weight_decay)
     history, best, best_state = History(), math.inf, None
     model.train()
     epochs_seen = range(epochs)
@@ -92,10 +95,10 @@ def fit(model, X, y, X_val=None, y_val=None, epochs=20, batch_size=64, optimizer
         total = 0.0
         for i in range(0, len(X), batch_size):
             batch = order[i:i + batch_size]
-            opt.zero_grad()
+            flat_grad.zero_()
             loss = F.cross_entropy(model(X[batch]), y[batch])
             loss.backward()
-            opt.step()
+            opt.step([flat_grad])
             total += loss.item() * len(batch)
         history.train_loss.append(total / len(X))
         history.learning_rate.append(opt.lr)

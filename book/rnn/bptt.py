@@ -48,7 +48,7 @@ def _outer_sum_previous(dA, h0, H):
 
 
 def _step_norms(grads):
-    return grads.detach().flatten(start_dim=-2).norm(dim=-1)
+    return torch.linalg.vector_norm(grads.detach().flatten(start_dim=-2), dim=-1)
 
 
 def _previous(h0, H):

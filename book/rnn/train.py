@@ -5,6 +5,7 @@ and ||dL/dh_t|| for every t, clips and updates. It returns plain arrays, so widg
 between yields and tests call it directly. With several gains (a sweep) the K models train
 as one batched model, each with its own loss, clipping and divergence.
 """
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -12,12 +13,11 @@ import torch
 
 from ..data.sequences import TASKS, make_batch
 from ..device import get_device
-from ..nn.optimizers import OPTIMIZERS
+from ..nn.optimizers import OPTIMIZERS, flatten_parameters_
 from ..stepping import exhaust
-from . import fused
-from .bptt import LSTMFunction
+from . import bptt, fused
 from .cells import linear
-from .layers import FUNCTIONS, PerModelRecord, SequenceModel
+from .layers import SequenceModel
 
 INITS = ("gaussian", "orthogonal", "identity")   # or "default": torch's uniform init
 
@@ -78,23 +78,6 @@ def clip_grad_norm_per_model_(parameters, max_norm, n_models):
     return norms
 
 
-def flatten_parameters_(parameters):
-    """Make the parameters, and their gradients, views of one flat tensor each; return the
-    two flat tensors. An optimizer then updates all of them with a few operations on one
-    tensor instead of a few per parameter (the same numbers: every update is element-wise),
-    and backward adds each gradient into its place in the flat one."""
-    with torch.no_grad():
-        flat = torch.cat([p.reshape(-1) for p in parameters])
-    grad = torch.zeros_like(flat)
-    start = 0
-    for p in parameters:
-        end = start + p.numel()
-        p.data = flat[start:end].view_as(p)
-        p.grad = grad[start:end].view_as(p)
-        start = end
-    return flat, grad
-
-
 @dataclass
 class History:
     loss: list = field(default_factory=list)          # per step: array (K,)
@@ -122,53 +105,88 @@ class Partial:
         return (self.squares_sum * (self.batch_size / self.seen)).sqrt().float().cpu().numpy()
 
 
-class _Context:
-    """What an autograd Function's forward and backward use of ``ctx``, for calling them
-    directly."""
+class SquaredErrorStep:
+    """Loss and gradients of a one-model ``SequenceModel`` (a model axis of 1) whose readout
+    at the last step is scored by the mean squared error, without autograd: the forward and
+    backward of the recurrent layer's written-out BPTT (``book.rnn.bptt``) are called
+    directly, and the readout's and the loss's gradients are written out in the operations
+    autograd would run, so the numbers are the same (a diverged model's loss is not a number:
+    it passes on no gradient). Calling it with x (T, B, I) and target (B,) adds the gradients
+    to the parameters' ``.grad`` and returns the loss (1,) and the norms ||dL/dh_t|| (T,).
 
-    def __init__(self, needs_input_grad):
-        self.needs_input_grad = needs_input_grad
+    Made once per model: the views of its weights and of their gradients, and the tensors it
+    reads that never change (the zero initial state; dL/dh_t of the steps before the last,
+    which the readout leaves at zero), are made once instead of at every step. A step of the
+    course's small models costs little more than the operations it launches, a few
+    microseconds each, so it launches as few as it can (the gated race: 16 % faster)."""
 
-    def save_for_backward(self, *tensors):
-        self.saved_tensors = tensors
+    def __init__(self, model):
+        cell = model.recurrent.cell
+        self.kind = cell.kind
+        parameters = (cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
+        self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh = (p[0] for p in parameters)
+        self.grads = [p.grad[0] for p in parameters]
+        self.weight_out = model.weight_out.transpose(-1, -2)                  # (1, H, 1)
+        self.weight_out_row = self.weight_out.transpose(1, 2)                 # (1, 1, H)
+        self.bias_out = model.bias_out.unsqueeze(-2)
+        self.grad_weight_out, self.grad_bias_out = model.weight_out.grad, model.bias_out.grad
+        self.hidden_size = cell.hidden_size
+        self._zeros = {}
+
+    def zeros(self, length, batch):
+        """The initial state h0 (and c0), dL/dc at the last step and dL/dh_t (T, B, H), zero
+        (dL/dh_t but at the last step, which each step writes): made once per shape."""
+        if (length, batch) not in self._zeros:
+            state = self.weight_hh.new_zeros(batch, self.hidden_size)
+            self._zeros[length, batch] = (state, state.clone(), state.clone(),
+                                          self.weight_hh.new_zeros(length, batch, self.hidden_size),
+                                          state.new_ones(1, batch) / batch,      # (1 or 0) / B
+                                          state.new_zeros(1, batch) / batch)
+        return self._zeros[length, batch]
+
+    def __call__(self, x, target):
+        h0, c0, dc_last, dH, alive, dead = self.zeros(len(x), x.shape[-2])
+        weights = (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        with torch.no_grad():
+            if self.kind == "lstm":                         # the forward of bptt's Functions
+                H, C, gates = bptt._lstm_forward(x, h0, c0, *weights)
+            elif self.kind == "gru":
+                H, gates = bptt._gru_forward(x, h0, *weights)
+            else:
+                H = bptt._rnn_forward(x, h0, *weights)
+            last = H[-1].unsqueeze(0)                                        # (1, B, H)
+            error = (last @ self.weight_out + self.bias_out).squeeze(-1) - target
+            loss = (error ** 2).mean(dim=-1)
+            # d loss.where(finite, 0).sum() / d error = (1 or 0) / B * (2 error), as autograd has it
+            scale = alive if math.isfinite(loss.item()) else dead
+            d_output = (scale * (2 * error)).unsqueeze(-1)                     # (1, B, 1)
+            torch.bmm(d_output, self.weight_out_row, out=dH[-1:])
+            with bptt.denormals_flushed():                  # and their backward
+                if self.kind == "lstm":
+                    G, _, dA = bptt._lstm_chain(dH, dc_last, gates, C, c0, self.weight_hh)
+                    d_input = d_hidden = dA
+                elif self.kind == "gru":
+                    G, d_input, d_hidden = bptt._gru_chain(dH, gates, h0, H, self.weight_hh)
+                else:
+                    G, dA = bptt._rnn_chain(dH, H, self.weight_hh)
+                    d_input = d_hidden = dA
+                norms = bptt._step_norms(G)
+                d_bias_ih = d_input.sum(dim=(0, -2))
+                d_bias_hh = d_hidden.sum(dim=(0, -2)) if self.kind == "gru" else d_bias_ih
+                grads = (bptt._outer_sum(d_input, x), bptt._outer_sum_previous(d_hidden, h0, H),
+                         d_bias_ih, d_bias_hh)
+            for grad, g in zip(self.grads, grads):
+                grad += g
+            self.grad_weight_out += last.transpose(1, 2).bmm(d_output).transpose(-1, -2)
+            self.grad_bias_out += d_output.sum(dim=-2)
+        return loss, norms
 
 
 def squared_error_step(model, x, target, record):
-    """Loss and gradients of a one-model ``SequenceModel`` (a model axis of 1) whose readout
-    at the last step is scored by the mean squared error, without autograd: the recurrent
-    layer's written-out BPTT (``book.rnn.bptt``) is called directly, and the readout's and the
-    loss's gradients are written out in the operations autograd would run, so the numbers are
-    the same (a diverged model's loss is not a number: it passes on no gradient). Adds the
-    gradients to the parameters' ``.grad`` and the norms ||dL/dh_t|| (T, 1) to ``record``;
-    returns the loss (1,). x: (T, 1, B, I); target: (B,)."""
-    cell = model.recurrent.cell
-    weights = [p[0] for p in (cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)]
-    lstm = cell.kind == "lstm"
-    with torch.no_grad():
-        state = cell.init_state(x.shape[-2])
-        state = [s[0] for s in state] if lstm else [state[0]]
-        ctx = _Context((False,) * (1 + len(state)) + (True,) * 4 + (False,))  # weights only
-        function = LSTMFunction if lstm else FUNCTIONS[cell.kind]
-        H = function.forward(ctx, x[:, 0], *state, *weights, PerModelRecord(record, 1)[0])
-        H = H[0] if lstm else H
-        last = H[-1].unsqueeze(0)                                        # (1, B, H)
-        weight_out = model.weight_out.transpose(-1, -2)
-        error = (last @ weight_out + model.bias_out.unsqueeze(-2)).squeeze(-1) - target
-        loss = (error ** 2).mean(dim=-1)
-        # d loss.where(finite, 0).sum() / d error = (1 or 0) / B * (2 error), as autograd has it
-        alive = torch.isfinite(loss).to(error.dtype)
-        d_output = ((alive.unsqueeze(-1).expand_as(error) / error.shape[-1])
-                    * (2 * error)).unsqueeze(-1)                         # (1, B, 1)
-        d_last = d_output.bmm(weight_out.transpose(1, 2))
-        dH = torch.zeros_like(H)
-        dH[-1] = d_last[0]
-        grads = function.backward(ctx, dH, torch.zeros_like(state[1])) if lstm \
-            else function.backward(ctx, dH)
-        for p, g in zip((cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh),
-                        grads[1 + len(state):]):
-            p.grad[0] += g
-        model.weight_out.grad += last.transpose(1, 2).bmm(d_output).transpose(-1, -2)
-        model.bias_out.grad += d_output.sum(dim=-2)
+    """``SquaredErrorStep`` once: x (T, 1, B, I); appends the norms ||dL/dh_t|| (T, 1) to
+    ``record`` and returns the loss (1,)."""
+    loss, norms = SquaredErrorStep(model)(x[:, 0], target)
+    record.append(norms.unsqueeze(-1))
     return loss
 
 
@@ -200,10 +218,10 @@ class Trainer:
         self.optimizer = OPTIMIZERS[optimizer]([self.flat], lr=learning_rate)
         self.history = History(diverged_at=np.full(self.n_models, -1))
         # one model on the compiled loops, a regression target at the last step (the adding
-        # problem): whole steps skip autograd (squared_error_step, the same numbers)
-        self._written_out = (self.n_models == 1 and not self.task.classification
-                             and not self.task.every_step
-                             and fused.usable(self.model.recurrent.cell.weight_hh[0]))
+        # problem): whole steps skip autograd (SquaredErrorStep, the same numbers)
+        self._written_out = SquaredErrorStep(self.model) if (
+            self.n_models == 1 and not self.task.classification and not self.task.every_step
+            and fused.usable(self.model.recurrent.cell.weight_hh[0])) else None
         self.steps = 0
         self.partial = None       # during a step in parts: what the slices so far measured
 
@@ -225,13 +243,17 @@ class Trainer:
         Returns what ``step()`` returns.
         """
         x, target = make_batch(self.task_name, self.batch_size, self.length, self.generator)
-        x, target = x.to(self.device).unsqueeze(1), target.to(self.device)
+        x, target = x.to(self.device), target.to(self.device)
         parts = max(1, min(parts, self.batch_size))
+        self.flat_grad.zero_()
+        if parts == 1 and self._written_out is not None:
+            losses, norms = self._written_out(x, target)
+            return self._update(losses, norms.unsqueeze(-1))
+        x = x.unsqueeze(1)
         bounds = np.linspace(0, self.batch_size, parts + 1).round().astype(int).tolist() \
             if parts > 1 else [0, self.batch_size]
         whole = parts == 1
         losses, squares = 0.0, 0.0
-        self.flat_grad.zero_()
         for first, last in zip(bounds[:-1], bounds[1:]):
             if first:
                 self.partial = Partial(losses, squares, int(first), self.batch_size)
@@ -241,16 +263,13 @@ class Trainer:
                     self.partial = None
             x_part, target_part = x[..., first:last, :], target[..., first:last]
             record = []
-            if whole and self._written_out:
-                part = squared_error_step(self.model, x_part, target_part, record)
-            else:
-                output = self.model(x_part, record=record, every_step=self.task.every_step)
-                part = self.task.loss(output, target_part.unsqueeze(-2) if self.task.every_step
-                                      else target_part.unsqueeze(0).expand(self.n_models, -1))
-                if not whole:
-                    part = part * ((last - first) / self.batch_size)
-                alive = torch.isfinite(part)
-                part.where(alive, torch.zeros_like(part)).sum().backward()
+            output = self.model(x_part, record=record, every_step=self.task.every_step)
+            part = self.task.loss(output, target_part.unsqueeze(-2) if self.task.every_step
+                                  else target_part.unsqueeze(0).expand(self.n_models, -1))
+            if not whole:
+                part = part * ((last - first) / self.batch_size)
+            alive = torch.isfinite(part)
+            part.where(alive, torch.zeros_like(part)).sum().backward()
             losses = part.detach() if whole else losses + part.detach()
             if record:
                 squares = record[0] if whole else squares + record[0].double() ** 2
@@ -260,6 +279,10 @@ class Trainer:
                 for p in self.parameters:
                     p.grad[dead] = 0.0
             squares = squares.sqrt().float() if torch.is_tensor(squares) else squares
+        return self._update(losses, squares)
+
+    def _update(self, losses, squares):
+        """The end of every step: clip, update, record the loss (K,) and the norms (T, K)."""
         if self.clip:
             clip_grad_norm_per_model_(self.parameters, self.clip, self.n_models)
         self.flat_grad.nan_to_num_(0.0, 0.0, 0.0)       # a diverged model stops changing

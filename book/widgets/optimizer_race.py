@@ -7,6 +7,8 @@ that diverges (its loss overflows or passes 100 times its starting loss, or its 
 ten windows away) drops out with a note; the race goes on for the others, and stops when all
 have dropped out. Every path and loss curve is sent as at most ``MAX_POINTS`` points.
 """
+import math
+
 import numpy as np
 import torch
 
@@ -21,13 +23,13 @@ from .training import (LOSS_FACTOR, Growing, TrainingWidget, check_range, choice
 def out_of_bounds(race, name):
     """Whether an optimizer's last point left the race: not finite, ten windows away from
     the plotted one, or a loss beyond LOSS_FACTOR times the starting loss (at least 1)."""
-    point, loss = np.asarray(race.paths[name][-1], dtype=float), race.losses[name][-1]
+    point, loss = race.paths[name][-1], race.losses[name][-1]
     surface = race.surface
     for value, (low, high) in zip(point, (surface.x_range, surface.y_range)):
         width = high - low
         if not (low - 10 * width <= value <= high + 10 * width):
             return True
-    return not np.isfinite(loss) or abs(loss) > LOSS_FACTOR * max(abs(race.losses[name][0]), 1.0)
+    return not math.isfinite(loss) or abs(loss) > LOSS_FACTOR * max(abs(race.losses[name][0]), 1.0)
 
 
 class OptimizerRace(TrainingWidget):

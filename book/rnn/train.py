@@ -378,7 +378,8 @@ CONTENDERS = (("tanh RNN", "rnn", False), ("GRU", "gru", False), ("LSTM", "lstm"
 def race(task, length, budget, learning_rate, seed, batch_size=64):
     """The gated-cell race: a tanh RNN, a GRU, an LSTM and an LSTM with chrono initialization
     (timescales up to ``length``), each with about ``budget`` parameters, trained with Adam on
-    the same batches (same seed). Returns one Trainer per contender, by name."""
+    batches from the same seeded stream (the chrono LSTM draws its biases from it first, so
+    its batches are other draws). Returns one Trainer per contender, by name."""
     probe = TASKS[task](length)
     trainers = {}
     for name, kind, chrono in CONTENDERS:

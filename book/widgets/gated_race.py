@@ -1,8 +1,9 @@
 """The gated-cell race: tanh RNN, GRU and LSTM (default and chrono init) on the same task.
 
 All contenders have about the same number of parameters and draw their batches from the same
-seeded stream (the chrono LSTM draws its biases from it first); they take one training step each per loop iteration, and the figure shows their loss relative to the
-task's memoryless baseline (below 1: the network remembers). Inside a long step an open circle
+seeded stream (the chrono LSTM draws its biases from it first); they take one training step
+each per loop iteration, and the figure shows their loss relative to the task's memoryless
+baseline (below 1: the network remembers). Inside a long step an open circle
 shows the loss of the contender in training so far, from the slices of the batch it has done. Each contender's step is run in
 slices of the batch short enough for Stop to answer at once (``gradient_flow.part_ms``). A
 contender whose loss overflows or passes 100 times the baseline (or the loss it started

@@ -17,7 +17,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..device import get_device
-from ..nn.optimizers import Adam         # the Adam of the training chapter, written out
+from ..nn.optimizers import Adam, flatten_parameters_   # the training chapter's Adam, written out
 from .envs import cartpole_vector
 
 
@@ -51,17 +51,6 @@ def q_values(network, x):
         x = torch.baddbmm(layer.bias, x, layer.weight.transpose(1, 2)) if isinstance(layer, ParallelLinear) \
             else torch.relu(x)
     return x
-
-
-def flatten_parameters(network):
-    """Make the network's parameters views of one flat tensor, and return it: one optimizer step
-    or one copy then serves every parameter, element by element as one per parameter would."""
-    flat = torch.cat([p.detach().reshape(-1) for p in network.parameters()])
-    offset = 0
-    for p in network.parameters():
-        p.data = flat[offset:offset + p.numel()].view_as(p)
-        offset += p.numel()
-    return flat
 
 
 class ReplayBuffer:
@@ -128,8 +117,11 @@ class DQN:
         self.q = q_network(n_observations, n_actions, hidden_size, n_agents).to(self.device)
         self.target = q_network(n_observations, n_actions, hidden_size, n_agents).to(self.device)
         self.target.load_state_dict(self.q.state_dict())
-        self.weights, self.target_weights = flatten_parameters(self.q), flatten_parameters(self.target)
+        # each network's parameters as views of one flat tensor: one optimizer step, and one
+        # copy into the target, serve them all
         self.parameters = list(self.q.parameters())
+        self.weights, self.flat_grad = flatten_parameters_(self.parameters)
+        self.target_weights, _ = flatten_parameters_(list(self.target.parameters()))
         self.agent_of_weight = torch.cat([torch.arange(n_agents, device=self.device).repeat_interleave(p[0].numel())
                                           for p in self.parameters])
         self.due_weights = {}
@@ -164,10 +156,9 @@ class DQN:
             self.value_estimates.append(next_q.mean(-1).cpu())         # the size of the values, per agent
         q = q_values(self.q, states).gather(-1, actions[..., None]).squeeze(-1)
         loss = F.smooth_l1_loss(q, target, reduction="none").mean(-1)   # Huber, per agent
-        for p in self.parameters:
-            p.grad = None
+        self.flat_grad.zero_()
         loss.sum().backward()                                          # agents' losses are independent
-        self.optimizer.step([torch.cat([p.grad.reshape(-1) for p in self.parameters])])
+        self.optimizer.step([self.flat_grad])
         self.sync_targets()
         return loss.detach()
 

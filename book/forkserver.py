@@ -7,7 +7,7 @@ server* imports those libraries once, then forks a child for every kernel the bu
 the child starts from the imported modules, as a copy, and runs an ordinary ipykernel in the
 page's folder with the page's environment. The page's own code, its namespace and everything
 it imports from the course start fresh in every child, so a page's output is what a kernel of
-its own would give (``tests/test_forkserver.py`` compares them).
+its own would give (``tests/test_pages.py``'s determinism test compares the two).
 
 Only libraries that decide nothing at import time are preloaded (plotly chooses its renderer
 at import from the kernel it finds, so it is imported by the child). The server refuses, and
@@ -73,6 +73,7 @@ def _run_kernel(request, set_by_imports):
         signal.signal(signal.SIGINT, signal.default_int_handler)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
+        os.close(null)
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"], **set_by_imports)   # e.g. KMP_INIT_AT_FORK, by torch

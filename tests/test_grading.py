@@ -20,6 +20,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 import submissions
+from submissions import submit
 from book.grading.limits import Limits
 from book.grading.timing import cell_times, course_limits
 from book.speed import SLOW_STEP
@@ -37,12 +38,6 @@ def nbgrader(course, *args):
                             cwd=course, env=env, capture_output=True, text=True, timeout=ceiling(1800))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
-
-
-def submit(course, student, assignment, nb):
-    target = course / "submitted" / student / assignment
-    target.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, target / f"{assignment}.ipynb")
 
 
 def scores(course, assignment):
@@ -123,7 +118,7 @@ def test_every_solution_fits_its_limits_on_machines_five_times_slower_or_faster(
     solution cell's time in this run's grading, in reference steps, must fit the limit it would
     get on a machine five times faster, as fast, and five times slower than the reference
     machine with twice the time to spare: the floor and the ceiling included."""
-    default, floor, ceiling = course_limits(ROOT)
+    default, floor, most = course_limits(ROOT)
     tight = []
     for assignment in ASSIGNMENTS:
         nb = read_nb(course / "autograded" / "solution" / assignment / f"{assignment}.ipynb")
@@ -132,7 +127,7 @@ def test_every_solution_fits_its_limits_on_machines_five_times_slower_or_faster(
         assert len(times) == len(code), (assignment, "cells without execution times")
         for seconds, stated, cell in times:
             for factor in (0.2, 1, 5):
-                machine = Limits(SLOW_STEP * factor, floor, ceiling)
+                machine = Limits(SLOW_STEP * factor, floor, most)
                 there = seconds / reference_step * machine.step
                 if 2 * there > machine.seconds(stated):
                     tight.append((assignment, cell, factor, round(there, 1), machine.seconds(stated)))
@@ -140,11 +135,11 @@ def test_every_solution_fits_its_limits_on_machines_five_times_slower_or_faster(
 
 
 def test_limits_follow_the_machine_between_the_floor_and_the_ceiling():
-    default, floor, ceiling = course_limits(ROOT)
-    assert (default, floor, ceiling) == (60, 10, 600)
-    reference = Limits(SLOW_STEP, floor, ceiling)
+    default, floor, most = course_limits(ROOT)
+    assert (default, floor, most) == (60, 10, 600)
+    reference = Limits(SLOW_STEP, floor, most)
     assert reference.seconds(60) == 60 and reference.seconds(180) == 180
-    fast, slow = Limits(SLOW_STEP / 5, floor, ceiling), Limits(SLOW_STEP * 5, floor, ceiling)
+    fast, slow = Limits(SLOW_STEP / 5, floor, most), Limits(SLOW_STEP * 5, floor, most)
     assert fast.seconds(60) == pytest.approx(12) and fast.seconds(30) == 10        # the floor
     assert slow.seconds(60) == pytest.approx(300) and slow.seconds(180) == 600     # the ceiling
     assert "600 s (the course's ceiling): 180 s on the course's reference machine" in slow.explain(180)

@@ -45,10 +45,9 @@ class Limits:
 
     def explain(self, stated):
         """One sentence: the limit applied here and why."""
-        applied = self.seconds(stated)
-        bound = (" (the course's floor)" if applied == self.floor and stated * self.scale < self.floor
-                 else " (the course's ceiling)" if applied == self.ceiling and stated * self.scale > self.ceiling
-                 else "")
-        return (f"{applied:.0f} s{bound}: {stated} s on the course's reference machine "
+        scaled = stated * self.scale
+        bound = (" (the course's floor)" if scaled < self.floor
+                 else " (the course's ceiling)" if scaled > self.ceiling else "")
+        return (f"{self.seconds(stated):.0f} s{bound}: {stated} s on the course's reference machine "
                 f"({1000 * SLOW_STEP:.1f} ms per reference step), scaled to this grading machine "
                 f"({1000 * self.step:.1f} ms per step, measured when grading began)")

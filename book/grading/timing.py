@@ -1,9 +1,9 @@
 """How long each cell of a graded notebook ran, and the time limit the grader gave it.
 
 nbclient stamps every executed cell's metadata with when its code went in and when its reply
-came back; ``GuardedExecute`` states each cell's limit for the course's reference machine (the default,
-or a test cell's own ``# time limit: N s`` line) and scales it to the grading machine
-(``limits.py``). ``benchmarks/solution_cells.py`` and ``tests/test_grading.py`` use these to
+came back; ``GuardedExecute`` states each cell's limit for the course's reference machine
+(the default, or a test cell's own ``# time limit: N s`` line) and scales it to the grading
+machine (``limits.py``). ``benchmarks/solution_cells.py`` and ``tests/test_grading.py`` use these to
 show that every solution fits its limits on much slower and much faster machines.
 """
 from datetime import datetime

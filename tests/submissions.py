@@ -8,6 +8,8 @@ copy of the notebook, and says what the grade must be.
 """
 import copy
 
+import nbformat
+
 ASSIGNMENT = "pca"
 ANSWERS = ["pca-covariance", "pca-components", "pca-project"]
 TESTS = ["pca-covariance-test", "pca-components-test", "pca-project-test"]
@@ -396,3 +398,10 @@ def build(nb_solution, nb_exercise, variant):
     else:
         nb, edit = copy.deepcopy(nb_exercise), variant
     return edit(nb)
+
+
+def submit(course, student, assignment, nb):
+    """Put ``nb`` where nbgrader collects a submission: submitted/<student>/<assignment>/."""
+    target = course / "submitted" / student / assignment
+    target.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, target / f"{assignment}.ipynb")

@@ -12,6 +12,7 @@ import nbformat
 import pytest
 
 import chromium
+from submissions import submit
 from conftest import ceiling
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,8 +42,7 @@ def feedback(tmp_path_factory):
     shutil.copytree(ROOT / "solutions" / ASSIGNMENT, course / "solutions" / ASSIGNMENT)
     nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
     solution = nbformat.read(course / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    (course / "submitted" / "alice" / ASSIGNMENT).mkdir(parents=True)
-    nbformat.write(solution, course / "submitted" / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    submit(course, "alice", ASSIGNMENT, solution)
     nbgrader(course, "autograde", ASSIGNMENT)
     nbgrader(course, "generate_feedback", ASSIGNMENT)
     return course / "feedback" / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.html", statement_math(solution)

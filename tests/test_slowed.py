@@ -22,6 +22,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from conftest import ceiling, measured_reference_step
+from submissions import submit
 from throttle import slowed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,12 +37,6 @@ def test_the_fixture_gives_a_fifth_of_a_core_and_leaves_nothing_behind():
     for pid in competitors:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
-
-
-def _submit(course, student, assignment, nb):
-    target = course / "submitted" / student / assignment
-    target.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, target / f"{assignment}.ipynb")
 
 
 def _grade(load, course, jobs, *options):
@@ -71,13 +66,13 @@ def graded_slowly(tmp_path_factory):
                         assignment, "--force"], cwd=course, check=True, capture_output=True,
                        timeout=ceiling(300))            # released at full speed: not under test
         solution = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", 4)
-        _submit(course, "solution", assignment, solution)
-        _submit(course, "untouched", assignment,
+        submit(course, "solution", assignment, solution)
+        submit(course, "untouched", assignment,
                 nbformat.read(ROOT / "exercises" / assignment / f"{assignment}.ipynb", 4))
     looping = nbformat.read(ROOT / "solutions" / "tile_coding" / "tile_coding.ipynb", 4)
     first = next(c for c in looping.cells if c.metadata.get("nbgrader", {}).get("solution"))
     first.source += "\nwhile True:\n    pass\n"
-    _submit(course, "loop", "tile_coding", looping)
+    submit(course, "loop", "tile_coding", looping)
     # three graders' kernels and two competitors share the core: a fifth of it each
     with slowed(k=2) as load:
         out = _grade(load, course, 3, "--student", "solution", "--student", "untouched")

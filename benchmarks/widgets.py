@@ -12,8 +12,10 @@ status line to say so. Measured from outside the kernel:
     redraws/s      plot updates (one per figure per redraw) between the first update and Stop
     kB/s           bytes of the widget's comm messages on iopub (JSON + binary buffers) over
                    the same window, and the largest single redraw
-    Stop           from the Stop click to the status message "stopped at step" on iopub
-                   ("ran out" when the run ended before Stop was pressed)
+    Stop           from the Stop click to the status message "stopped at step", by the two
+                   messages' own send times (their headers' dates, stamped by this process
+                   and by the kernel): a slow reader here does not lengthen it ("ran out"
+                   when the run ended before Stop was pressed)
     steps          training steps done when the run ended
 
 Every configuration runs on the machine as it is, with one core kept busy by a spinning
@@ -79,9 +81,11 @@ class Kernel:
                 return "".join(out)
 
     def click(self, model_id):
+        """Send the comm message a browser sends for a click; return its send time (its date)."""
         msg = self.client.session.msg("comm_msg", {"comm_id": model_id, "data": {
             "method": "custom", "content": {"event": "click"}}})
         self.client.shell_channel.send(msg)
+        return msg["header"]["date"]
 
     def drain(self):
         while True:
@@ -106,13 +110,13 @@ def measure(kernel, name, settings, window, limit=120):
     figures, mine = set(ids["figures"]), {ids["status"], *ids["figures"]}
     clicked = time.perf_counter()
     kernel.click(ids["train"])
-    first = stop_at = stopped = ended = None
+    first = stop_at = stop_sent = stopped = ended = None
     updates = {f: 0 for f in figures}
     window_bytes, redraw_bytes, pending, status = 0, [], 0, ""
     while time.perf_counter() - clicked < limit:
         now = time.perf_counter()
         if stop_at is None and (first and now - first >= window or now - clicked > limit / 2):
-            kernel.click(ids["stop"])
+            stop_sent = kernel.click(ids["stop"])
             stop_at = time.perf_counter()
         try:
             msg = kernel.client.get_iopub_msg(timeout=0.005)
@@ -141,7 +145,7 @@ def measure(kernel, name, settings, window, limit=120):
             if first is None and re.search(r"[—:] step [1-9]\d*/\d+$", status):
                 first = arrived
             if stop_at is not None and "stopped at step" in status:
-                stopped = arrived
+                stopped = (msg["header"]["date"] - stop_sent).total_seconds()
                 break
             if status.startswith(("done", "diverged", "error")):
                 ended = arrived
@@ -152,9 +156,9 @@ def measure(kernel, name, settings, window, limit=120):
         redraws=(max(updates.values()) / span) if span else None,
         kbps=(window_bytes / span / 1000) if span else None,
         largest=max(redraw_bytes, default=0) / 1000,
-        stop=(stopped - stop_at) if stopped else None,
+        stop=stopped,
         steps=re.search(r"step (\d+)/", status).group(1) if re.search(r"step (\d+)/", status) else "",
-        ended=(ended - clicked) if ended and not stopped else None,
+        ended=(ended - clicked) if ended and stopped is None else None,
         status=status)
 
 

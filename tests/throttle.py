@@ -32,6 +32,13 @@ def _own_session_dying_with_parent():
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
 
 
+def lane_core():
+    """The core for this process's slowed tests: the last core, or for pytest-xdist's worker
+    gw<i> the i-th from last, so that two workers' simulated slow machines never share a core."""
+    n = os.cpu_count() or 1
+    return (n - 1 - int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)) % n
+
+
 def on_core(core, command):
     return ["taskset", "-c", str(core), *command]
 
@@ -62,9 +69,9 @@ class Load:
 
 @contextlib.contextmanager
 def slowed(k=4, seconds=300, core=None):
-    """Yield a ``Load``: ``k`` competitors busy on ``core`` (default: the last) for at most
-    ``seconds``; run what is under test with ``load.command([...])``."""
-    core = (os.cpu_count() or 1) - 1 if core is None else core
+    """Yield a ``Load``: ``k`` competitors busy on ``core`` (default: ``lane_core()``) for at
+    most ``seconds``; run what is under test with ``load.command([...])``."""
+    core = lane_core() if core is None else core
     load = Load(core=core)
     load.alone = min(probe_seconds(core) for _ in range(2))
     try:

@@ -1,7 +1,10 @@
 """Grades that do not depend on the machine's speed, shown on a simulated slow machine.
 
-``tests/throttle.py`` gives the grader and its kernels a fifth of one core or less (busy
-competitors share the core; the share is measured). The assignments with the heaviest hidden
+``tests/throttle.py`` gives each busy process under test about a fifth of one core (busy
+competitors share the core; the share is measured). The heaviest assignments are graded by
+three graders beside two competitors: a fifth each while all three are busy, more for the
+last one still grading (a third at most, alone with the competitors); the widgets and the
+runaway loop run beside four competitors: a fifth throughout. The assignments with the heaviest hidden
 tests are graded there with the course's own limits, which the grader scales to the machine
 it measures (book/grading/limits.py): their solutions get full marks and their untouched
 exercises zero, and a runaway loop is still stopped, with a message that says which limit
@@ -81,7 +84,8 @@ def graded_slowly(tmp_path_factory):
         submit(course, "solution", assignment, solution)
         submit(course, "untouched", assignment,
                nbformat.read(ROOT / "exercises" / assignment / f"{assignment}.ipynb", 4))
-    # three graders' kernels and two competitors share the core: a fifth of it each
+    # three graders' kernels and two competitors share the core: a fifth of it each while all
+    # three are busy (the last one left grading gets up to a third)
     with slowed(k=2) as load:
         out = _grade(load, course, 3)
     return course, out

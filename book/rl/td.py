@@ -127,7 +127,7 @@ class TabularAgent:
 
     def act(self, states):
         """One epsilon-greedy action per run (greedy ties broken at random)."""
-        q = self._Q[self.index(states)]
+        q = self._Q.take(self.index(states))
         u = self._uniforms()
         greedy = ((q == q.max(axis=0)) * u[1:]).argmax(axis=0)
         t = self._used - 1                         # this step's row of the block
@@ -140,19 +140,24 @@ class TabularAgent:
 
     def update(self, states, actions, rewards, next_states, terminated, next_actions=None,
                active=None):
-        """One TD update per run (only where ``active``); returns the TD errors."""
+        """One TD update per run (only where ``active``; everywhere for None); returns the TD
+        errors. (Gathers with ``take``, and no multiplication by a gamma of 1: a run's step is a
+        few dozen numpy calls on a few hundred numbers, so the calls are its cost.)"""
         if self.method == "sarsa":
-            future = self._Q[self.index(next_states, next_actions)]
+            future = self._Q.take(self.index(next_states, next_actions))
         else:
-            q_next = self._Q[self.index(next_states)]
+            q_next = self._Q.take(self.index(next_states))
             if self.method == "q_learning":
                 future = q_next.max(axis=0)
             else:
                 future = (self.probabilities(q_next, axis=0) * q_next).sum(axis=0)
         future[terminated] = 0.0
+        if self.gamma != 1.0:                        # 1.0 * x is x: skipped
+            future = self.gamma * future
         i = self.index(states, actions)
-        error = rewards + self.gamma * future - self._Q[i]
-        self._Q[i] += (self.step_size if active is None else self.step_size * active) * error
+        q = self._Q.take(i)
+        error = rewards + future - q
+        self._Q[i] = q + (self.step_size if active is None else self.step_size * active) * error
         return error
 
 
@@ -179,62 +184,34 @@ def training(env, agent, n_episodes=500, pause_every=None):
 
 
 def training_runs(env, agent, n_episodes=500, pause_every=None):
-    """``training`` for all of the agent's runs in lockstep, in numpy. ``agent.act``,
-    ``agent.update`` and ``env.step_many`` written out: the same operations in the same order
-    (so the same numbers), with what they would recompute every step done once. A step is a few
-    dozen numpy calls on a few hundred numbers, so the calls, not the arithmetic, are its cost."""
-    n, A, method, Q = agent.n_runs, agent.n_actions, agent.method, agent._Q
-    stride, rows, offsets = A * n, agent._rows, agent._actions     # flat index, as agent.index
-    next_state, reward, terminated = env.next_state.ravel(), env.reward.ravel(), env.terminated.ravel()
-    uniforms = agent._uniforms
-
-    def act(states):                             # agent.act; also returns the states' base index
-        base = states * stride + rows
-        q = Q.take(base + offsets)
-        u = uniforms()
-        greedy = ((q == q.max(axis=0)) * u[1:]).argmax(axis=0)
-        t = agent._used - 1
-        return np.where(agent._explore[t], agent._random[t], greedy), base
-
+    """``training`` for all of the agent's runs in lockstep, in numpy. While no run has
+    finished, the updates skip the mask of the runs still learning."""
+    n = agent.n_runs
     states = np.full(n, env.start)
-    actions, base = act(states)
+    actions = agent.act(states)
     episode = np.zeros(n, dtype=np.int64)
     total = np.zeros(n)                           # every reward so far, episode after episode
     total_at_end = np.zeros((n, n_episodes + 1))  # total and steps when each episode ended
     steps_at_end = np.zeros((n, n_episodes + 1), dtype=np.int64)
-    active, all_active, steps = np.ones(n, dtype=bool), True, 0
-    step_size = agent.step_size * active          # alpha where a run still learns, else 0
-    while all_active or active.any():
-        i = states * A + actions                                 # env.step_many
-        next_states, rewards, done = next_state.take(i), reward.take(i), terminated.take(i)
+    active, learning, steps = np.ones(n, dtype=bool), None, 0    # learning: None while all are
+    while learning is None or active.any():
+        next_states, rewards, done = env.step_many(states, actions)
         following = np.where(done, env.start, next_states)       # a finished episode restarts
-        if method == "sarsa":                        # SARSA's target needs the next action
-            next_actions, next_base = act(following)
-            future = Q.take(next_states * stride + rows + next_actions * n)
+        if agent.method == "sarsa":                  # SARSA's target needs the next action
+            next_actions = agent.act(following)
+            agent.update(states, actions, rewards, next_states, done, next_actions, learning)
         else:                                        # the others act on the updated values
-            q_next = Q.take(next_states * stride + rows + offsets)
-            if method == "q_learning":
-                future = q_next.max(axis=0)
-            else:
-                future = (agent.probabilities(q_next, axis=0) * q_next).sum(axis=0)
-        future[done] = 0.0                           # agent.update
-        if agent.gamma != 1.0:                       # (1.0 * x is x: skipped)
-            future = agent.gamma * future
-        i = base + actions * n
-        q = Q.take(i)
-        Q[i] = q + step_size * (rewards + future - q)
-        if method != "sarsa":
-            next_actions, next_base = act(following)
+            agent.update(states, actions, rewards, next_states, done, active=learning)
+            next_actions = agent.act(following)
         total += rewards
         steps += 1
-        ended = np.flatnonzero(done if all_active else done & active)
+        ended = np.flatnonzero(done if learning is None else done & active)
         if len(ended):
             episode[ended] += 1
             total_at_end[ended, episode[ended]], steps_at_end[ended, episode[ended]] = total[ended], steps
             if episode[ended].max() >= n_episodes:
-                active = episode < n_episodes
-                all_active, step_size = False, agent.step_size * active
-        states, actions, base = following, next_actions, next_base
+                active = learning = episode < n_episodes
+        states, actions = following, next_actions
         if pause_every and steps % pause_every == 0:
             yield
     return TrainResult(np.diff(total_at_end), np.diff(steps_at_end), steps)

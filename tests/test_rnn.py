@@ -276,8 +276,8 @@ def test_k_models_on_one_broadcast_input_equal_separate_models(kind, loops):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_written_out_training_step_equals_autograd(kind):
-    """The trainer's step without autograd (squared_error_step) gives autograd's numbers."""
-    from book.rnn.train import squared_error_step
+    """The trainer's step without autograd (SquaredErrorStep) gives autograd's numbers."""
+    from book.rnn.train import SquaredErrorStep
     if not fused.usable(torch.zeros(2, 2)):
         pytest.skip("the written-out step serves the compiled loops only")
     torch.manual_seed(8)
@@ -289,8 +289,7 @@ def test_written_out_training_step_equals_autograd(kind):
     expected = [p.grad.clone() for p in model.parameters()]
     for p in model.parameters():
         p.grad = torch.zeros_like(p)      # (autograd may have given two biases one tensor)
-    written_record = []
-    written = squared_error_step(model, x, target, written_record)
-    assert torch.equal(written, loss.detach()) and torch.equal(written_record[0], record[0])
+    written, norms = SquaredErrorStep(model)(x[:, 0], target)
+    assert torch.equal(written, loss.detach()) and torch.equal(norms.unsqueeze(-1), record[0])
     for p, g in zip(model.parameters(), expected):
         assert torch.equal(p.grad, g)

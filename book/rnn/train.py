@@ -182,14 +182,6 @@ class SquaredErrorStep:
         return loss, norms
 
 
-def squared_error_step(model, x, target, record):
-    """``SquaredErrorStep`` once: x (T, 1, B, I); appends the norms ||dL/dh_t|| (T, 1) to
-    ``record`` and returns the loss (1,)."""
-    loss, norms = SquaredErrorStep(model)(x[:, 0], target)
-    record.append(norms.unsqueeze(-1))
-    return loss
-
-
 class Trainer:
     """A (batched) sequence model on a task, trained step by step with SGD or Adam."""
 

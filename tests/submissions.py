@@ -7,8 +7,17 @@ point they get is a point stolen. Each entry maps a student id to a function tha
 copy of the notebook, and says what the grade must be.
 """
 import copy
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import nbformat
+
+from conftest import ceiling
+
+ROOT = Path(__file__).resolve().parents[1]
 
 ASSIGNMENT = "pca"
 ANSWERS = ["pca-covariance", "pca-components", "pca-project"]
@@ -405,3 +414,27 @@ def submit(course, student, assignment, nb):
     target = course / "submitted" / student / assignment
     target.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target / f"{assignment}.ipynb")
+
+
+def nbgrader(course, *args, timeout=1800):
+    """The nbgrader CLI of this environment, run in ``course`` as an instructor runs it
+    (``timeout``: a ceiling against a hang, stretched on a slow machine)."""
+    bin_dir = Path(sys.executable).parent          # nbgrader runs its helper (alembic) by name
+    result = subprocess.run([str(bin_dir / "nbgrader"), *args], cwd=course, capture_output=True,
+                            text=True, timeout=ceiling(timeout),
+                            env=dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}"))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+def released(course, assignments=None, timeout=1800):
+    """Make the folder ``course`` a course: the course's ``nbgrader_config.py`` and the sources
+    of ``assignments`` (default: every one) in ``solutions/``, released to ``exercises/`` by
+    nbgrader's ``generate_assignment``, all in one process. Returns the folder."""
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    if assignments is None:
+        shutil.copytree(ROOT / "solutions", course / "solutions")
+    for name in assignments or ():
+        shutil.copytree(ROOT / "solutions" / name, course / "solutions" / name)
+    nbgrader(course, "generate_assignment", "*", "--force", timeout=timeout)
+    return course

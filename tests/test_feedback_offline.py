@@ -1,33 +1,19 @@
 """Feedback pages open offline: a real ``nbgrader generate_feedback`` page, from disk, in
 headless Chromium with the network cut, draws every formula of the statement and asks for
 nothing from the network (book/grading/offline.py)."""
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
 import chromium
-from submissions import submit
-from conftest import ceiling
+from submissions import nbgrader, released, submit
 
 ROOT = Path(__file__).resolve().parents[1]
 
 ASSIGNMENT = "linear_regression"       # its statement has inline math: X^T X w = X^T y, ...
 MATH = re.compile(r"(?<!\\)\$\$?(.+?)(?<!\\)\$\$?", re.S)
-
-
-def nbgrader(course, *args):
-    """The nbgrader CLI of this environment, run in ``course`` as an instructor runs it."""
-    bin_dir = Path(sys.executable).parent
-    result = subprocess.run([str(bin_dir / "nbgrader"), *args], cwd=course, capture_output=True,
-                            text=True, timeout=ceiling(900),
-                            env=dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}"))
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
 def statement_math(nb):
@@ -37,14 +23,11 @@ def statement_math(nb):
 
 @pytest.fixture(scope="module")
 def feedback(tmp_path_factory):
-    course = tmp_path_factory.mktemp("offline_course")
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "solutions" / ASSIGNMENT, course / "solutions" / ASSIGNMENT)
-    nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
+    course = released(tmp_path_factory.mktemp("offline_course"), [ASSIGNMENT], timeout=900)
     solution = nbformat.read(course / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     submit(course, "alice", ASSIGNMENT, solution)
-    nbgrader(course, "autograde", ASSIGNMENT)
-    nbgrader(course, "generate_feedback", ASSIGNMENT)
+    nbgrader(course, "autograde", ASSIGNMENT, timeout=900)
+    nbgrader(course, "generate_feedback", ASSIGNMENT, timeout=900)
     return course / "feedback" / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.html", statement_math(solution)
 
 

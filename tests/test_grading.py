@@ -7,9 +7,7 @@ instructor would run them, and the tests read the gradebook and the feedback.
 """
 import hashlib
 import json
-import os
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -20,7 +18,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 import submissions
-from submissions import submit
+from submissions import nbgrader, released, submit
 from book.grading.limits import Limits
 from book.grading.timing import cell_times, course_limits
 from book.speed import SLOW_STEP
@@ -30,14 +28,6 @@ ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
 # one worker for the tests of the session's course (built once); the guard-only course is another
 pytestmark = pytest.mark.xdist_group("grading")
-
-
-def nbgrader(course, *args):
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    result = subprocess.run([str(Path(sys.executable).parent / "nbgrader"), *args],
-                            cwd=course, env=env, capture_output=True, text=True, timeout=ceiling(1800))
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result
 
 
 def scores(course, assignment):
@@ -51,11 +41,7 @@ def read_nb(path):
 
 @pytest.fixture(scope="session")
 def course(tmp_path_factory):
-    course = tmp_path_factory.mktemp("course")
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "solutions", course / "solutions")
-    nbgrader(course, "generate_assignment", "*", "--force")     # every assignment, one process
-    return course
+    return released(tmp_path_factory.mktemp("course"))        # every assignment, one process
 
 
 @pytest.fixture(scope="session")
@@ -80,11 +66,7 @@ CLASS = pytest.mark.xdist_group("grading-class")
 
 @pytest.fixture(scope="session")
 def classroom(tmp_path_factory):
-    course = tmp_path_factory.mktemp("classroom")
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "solutions" / "pca", course / "solutions" / "pca")
-    nbgrader(course, "generate_assignment", "pca", "--force")
-    return course
+    return released(tmp_path_factory.mktemp("classroom"), ["pca"])
 
 
 @pytest.fixture(scope="session")
@@ -305,11 +287,8 @@ def test_a_test_cell_states_its_own_time_limit():
 @pytest.fixture(scope="session")
 def guard_only(tmp_path_factory):
     """The same destructive class graded where bubblewrap is not used: the guard alone."""
-    course = tmp_path_factory.mktemp("guard-only")
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "solutions" / "pca", course / "solutions" / "pca")
+    course = released(tmp_path_factory.mktemp("guard-only"), ["pca"])
     solution = read_nb(course / "solutions" / "pca" / "pca.ipynb")
-    nbgrader(course, "generate_assignment", "pca", "--force")
     exercise = read_nb(course / "exercises" / "pca" / "pca.ipynb")
     submit(course, "honest", "pca", solution)
     nbgrader(course, "autograde", "pca", "--student", "honest")

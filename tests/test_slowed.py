@@ -18,7 +18,6 @@ test`` runs them after the other tests, one lane per worker; ``./course test-slo
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -29,7 +28,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from conftest import ceiling, measured_reference_step
-from submissions import submit
+from submissions import released, submit
 from throttle import slowed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,20 +64,9 @@ def _grade(load, course, jobs, *options):
     return out
 
 
-def _course(tmp_path_factory, name, assignments):
-    """A course folder with ``assignments`` released (at full speed: not under test)."""
-    course = tmp_path_factory.mktemp(name)
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    for assignment in assignments:
-        shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
-    subprocess.run([str(Path(sys.executable).parent / "nbgrader"), "generate_assignment", "*",
-                    "--force"], cwd=course, check=True, capture_output=True, timeout=ceiling(300))
-    return course
-
-
 @pytest.fixture(scope="module")
 def graded_slowly(tmp_path_factory):
-    course = _course(tmp_path_factory, "slowed_course", HEAVIEST)
+    course = released(tmp_path_factory.mktemp("slowed_course"), HEAVIEST, timeout=300)  # full speed
     for assignment in HEAVIEST:
         solution = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", 4)
         submit(course, "solution", assignment, solution)
@@ -93,7 +81,7 @@ def graded_slowly(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def looped_slowly(tmp_path_factory):
-    course = _course(tmp_path_factory, "looping_course", ["tile_coding"])
+    course = released(tmp_path_factory.mktemp("looping_course"), ["tile_coding"], timeout=300)
     looping = nbformat.read(ROOT / "solutions" / "tile_coding" / "tile_coding.ipynb", 4)
     first = next(c for c in looping.cells if c.metadata.get("nbgrader", {}).get("solution"))
     first.source = "while True:\n    pass\n" + first.source      # nothing after it gets defined

@@ -58,6 +58,16 @@ def ceiling(seconds):
     return math.ceil(seconds * max(1.0, measured_reference_step() / FAST_STEP))
 
 
+def pytest_configure(config):
+    """Each pytest-xdist worker runs on a core of its own (``throttle.lane_core``), and so does
+    everything it starts: a test that times its own work (a widget's Stop, its redraws) shares
+    its core with nothing but itself, and a simulated slow machine's competitors
+    (``tests/test_slowed.py``) fill their worker's core only, while the other worker goes on."""
+    if os.environ.get("PYTEST_XDIST_WORKER") and hasattr(os, "sched_setaffinity"):
+        from throttle import lane_core
+        os.sched_setaffinity(0, {lane_core()})
+
+
 def pytest_report_header(config):
     return describe(measured_reference_step())
 
@@ -74,7 +84,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
         if "jupyterlab" in item.module.__name__:   # a live server, kernel and browser, timed
             item.add_marker(pytest.mark.alone)
-    # The longest work first, so that both workers of `pytest -n 2` stay busy to the end:
-    # the grading session (one group), then every page executed again, then the rest.
-    items.sort(key=lambda item: 0 if item.get_closest_marker("xdist_group") else
-               1 if "test_page_is_deterministic" in item.name else 2)
+    # The longest work first, so that both workers of `pytest -n 2 --no-loadscope-reorder`
+    # stay busy to the end: the simulated slow machines (a core each, for about a minute), the
+    # grading sessions (each a group on one worker), every page executed again, then the rest.
+    def order(item):
+        group = item.get_closest_marker("xdist_group")
+        name = group.args[0] if group else ""
+        return (0 if name.startswith("slowed") else 1 if group else
+                2 if "test_page_is_deterministic" in item.name else 3, name)
+    items.sort(key=order)

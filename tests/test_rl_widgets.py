@@ -105,7 +105,6 @@ def test_gridworld_planner_evaluates_the_random_policy_like_the_module():
     np.testing.assert_allclose(run["V"], reference.history[30])
 
 
-@pytest.mark.alone
 def test_gridworld_planner_keeps_its_pace_and_draws_the_contraction_bound(reference_step):
     """A run at 20 sweeps per second lasts about sweeps / 20 s (the reader can watch it: no
     less, and no more than the sweeps' and redraws' own work, at most 200 reference steps);

@@ -11,9 +11,10 @@ exercises zero, and a runaway loop is still stopped, with a message that says wh
 applied and why; and every widget's heaviest run stops within 300 ms of Stop.
 
 The tests run in two lanes, each its own simulated slow machine on a core of its own
-(``throttle.lane_core``): the heaviest assignments graded in one (pytest-xdist group
-"slowed-grading"), the runaway loop and the widgets in the other ("slowed-live"). ``./course
-test`` runs them after the other tests, one lane per worker; ``./course test-slowed`` alone.
+(``throttle.lane_core``, the core of the pytest-xdist worker, tests/conftest.py): the heaviest
+assignments graded in one (group "slowed-grading"), the runaway loop and the widgets in the
+other ("slowed-live"). ``./course test`` runs them first, beside the other tests on the other
+core; ``./course test-slowed`` runs only them.
 """
 import json
 import os

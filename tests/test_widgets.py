@@ -228,7 +228,6 @@ class Stopwatch:
         return [b - a for a, b in zip(ends, ends[1:]) if (a, b) not in self.rests] or [0.0]
 
 
-@pytest.mark.alone
 @pytest.mark.parametrize("cls,settings", HEAVIEST)
 def test_stop_ends_the_run_within_one_slice_and_one_redraw_at_the_heaviest_settings(
         cls, settings, reference_step):
@@ -355,7 +354,6 @@ LONG_RUNS = [
 ]
 
 
-@pytest.mark.alone
 @pytest.mark.parametrize("cls,settings", LONG_RUNS, ids=lambda v: getattr(v, "__name__", ""))
 def test_redraws_send_bounded_finite_data_about_ten_times_a_second(cls, settings, sent, reference_step):
     """However long the run, one redraw sends at most MAX_POINTS points per trace (and

@@ -5,7 +5,9 @@ five years old, or a JupyterHub node shared by thirty kernels. The course theref
 its limits for one machine, the slowest of CI's kind (``book.speed.SLOW_STEP``, 28.6 ms per
 reference step): 60 s a cell, or a test cell's own ``# time limit: N s``. Each grading
 process times the reference step once, where and when it grades (``calibrate``), and scales
-every stated limit by the ratio of the two, between the instructor's floor and ceiling::
+every stated limit by the ratio of the two, between the instructor's floor and ceiling (the
+course's parallel grader times it once for the whole run, before its workers start, so that
+every submission of a run gets the same limits)::
 
     limit = min(ceiling, max(floor, stated * measured_step / SLOW_STEP))
 
@@ -16,14 +18,21 @@ stated default. The limit, and how it was reached, is written into the message o
 ran past it (``Limits.explain``).
 """
 import functools
+import os
 from dataclasses import dataclass
 
 from ..speed import SLOW_STEP
 
 
+RUN_STEP = "COURSE_GRADING_STEP"     # set by book.grading.parallel for its workers
+
+
 @functools.cache
 def calibrate():
-    """Seconds per reference step on this machine now, timed once per grading process."""
+    """Seconds per reference step on this machine now: timed once per grading process, or
+    taken from the grading run that started this worker (``RUN_STEP``)."""
+    if os.environ.get(RUN_STEP):
+        return float(os.environ[RUN_STEP])
     from ..speed import reference_step
     return reference_step()
 

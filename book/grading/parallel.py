@@ -27,6 +27,7 @@ import threading
 import time
 from pathlib import Path
 
+from .limits import RUN_STEP, calibrate
 from .sandbox import isolation
 
 
@@ -133,10 +134,10 @@ def _release_missing(api, assignments, log):
 class Pool:
     """``jobs`` worker processes fed from one queue; a dead worker is replaced."""
 
-    def __init__(self, jobs, extra, threads_per_kernel):
+    def __init__(self, jobs, extra, threads_per_kernel, step):
         self.n, self.extra = jobs, list(extra)
         self.env = dict(os.environ, OMP_NUM_THREADS=str(threads_per_kernel),
-                        MKL_NUM_THREADS=str(threads_per_kernel))
+                        MKL_NUM_THREADS=str(threads_per_kernel), **{RUN_STEP: repr(step)})
         self.processes = []                      # the live workers (a test kills one)
 
     def _start(self):
@@ -212,7 +213,7 @@ def grade(assignments=(), students=(), jobs=None, extra=(), force=False, log=pri
             log(f"[{len(results)}/{len(work)}] {result['student']}/{result['assignment']}: {mark}")
 
     threads = max(1, (os.cpu_count() or 1) // jobs)
-    Pool(jobs, extra, threads).run(work, report)
+    Pool(jobs, extra, threads, calibrate()).run(work, report)
     failed = [r for r in results if not r["ok"]]
     log(f"graded {len(results) - len(failed)}/{len(work)} submissions in "
         f"{time.perf_counter() - start:.0f} s" + (f"; failed: " + ", ".join(

@@ -8,8 +8,8 @@ autograd tanh RNN, B=32, T=100, H=64) timed in the same run, so it holds on a fa
 on one five times slower alike. On a copy of the repository without ``_build``, as CI's clean
 clone, this times what ``./course test`` runs after installing: the pages executed one per core
 (``book.execute_pages``), the book rendered from the execution cache (``jupyter-book build``),
-the independent tests on every core, the tests that need the machine to themselves, and the
-tests on a simulated slow machine (``tests/test_slowed.py``, a lane per core).
+the tests on every core (a pytest-xdist worker per core, the simulated slow machines of
+``tests/test_slowed.py`` among them), then JupyterLab driven in Chromium on an idle machine.
 It prints each against its budget, where the suite's time went, and a projection to a book of
 45 pages.
 
@@ -89,10 +89,10 @@ def main(argv=None):
         suite = {}
         if not args.build:
             jobs = os.environ.get("COURSE_JOBS") or str(os.cpu_count())
-            lanes = "2" if (os.cpu_count() or 1) >= 2 else "1"
-            for phase, options in (("tests", ["-n", jobs, "--dist", "loadgroup", "-m", "not alone and not slowed"]),
-                                   ("alone", ["-p", "no:xdist", "-m", "alone"]),
-                                   ("slowed", ["-n", lanes, "--dist", "loadgroup", "-m", "slowed"])):
+            for phase, options in (("tests", ["-n", jobs, "--dist", "loadgroup", "--no-loadscope-reorder",
+                                              "-m", "not alone"]),
+                                   ("alone", ["-p", "no:xdist", "-m", "alone", "tests/test_jupyterlab.py",
+                                              "tests/test_jupyterlab_myst.py"])):
                 report = Path(tmp) / f"{phase}.xml"
                 started = time.perf_counter()
                 subprocess.run([sys.executable, "-m", "pytest", "-q", *options,
@@ -109,9 +109,8 @@ def main(argv=None):
                  f"{steps(sum(pages.values())):,.0f} steps)", execute, None))
     rows.append(("the book rendered from the execution cache", render, None))
     rows.append(("cold build", build, BUILD_BUDGET))
-    labels = {"tests": "tests on every core (pytest -n)",
-              "alone": "tests that need the machine to themselves",
-              "slowed": "tests on a simulated slow machine (two lanes)"}
+    labels = {"tests": "tests on every core, a worker per core (pytest -n)",
+              "alone": "JupyterLab in Chromium, on an otherwise idle machine"}
     for phase, (seconds, _) in suite.items():
         rows.append((labels[phase], seconds, None))
     if suite:

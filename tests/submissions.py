@@ -409,6 +409,12 @@ def build(nb_solution, nb_exercise, variant):
     return edit(nb)
 
 
+# The assignments with the most work in their hidden tests: graded on a simulated slow machine
+# (tests/test_slowed.py), solution and untouched exercise; at full speed only their solutions
+# are graded again (tests/test_grading.py: their cells' times, to check the limits' margins).
+HEAVIEST = ("tile_coding", "reinforce", "cnn_digits")
+
+
 def submit(course, student, assignment, nb):
     """Put ``nb`` where nbgrader collects a submission: submitted/<student>/<assignment>/."""
     target = course / "submitted" / student / assignment

@@ -29,11 +29,10 @@ import pytest
 from nbgrader.api import Gradebook
 
 from conftest import ceiling, measured_reference_step
-from submissions import released, submit
+from submissions import HEAVIEST, released, submit
 from throttle import slowed
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVIEST = ("tile_coding", "reinforce", "cnn_digits")      # the most work in hidden tests
 pytestmark = pytest.mark.slowed
 GRADING, LIVE = pytest.mark.xdist_group("slowed-grading"), pytest.mark.xdist_group("slowed-live")
 

@@ -90,7 +90,7 @@ class Kernel:
     def drain(self):
         while True:
             try:
-                self.client.get_iopub_msg(timeout=0.2)
+                self.client.get_iopub_msg(timeout=0.05)
             except Exception:
                 return
 

@@ -88,8 +88,12 @@ def execute_pages(pages=None, jobs=None, cache_path=CACHE, log=print):
         record = cache.add_nb_to_project(str(path), read_data=READER)
         if cache.get_cached_project_nb(record.pk) is None:
             todo.append(path)
+    # the longest first, so that no core is left with one long page at the end: by the last
+    # build's times, and where there are none (a new clone), the later parts first, whose
+    # pages train larger models
     last = json.loads(TIMES.read_text()) if TIMES.exists() else {}
-    todo.sort(key=lambda p: -last.get(str(p.relative_to(ROOT)), 0))
+    order = {path: k for k, path in enumerate(pages)}
+    todo.sort(key=lambda p: (-last.get(str(p.relative_to(ROOT)), 0), -order[p]))
     log(f"executing {len(todo)} of {len(pages)} pages, {jobs} at a time")
     # the reference step ./course timed after installing (book.speed), if any: pages in steps
     step = float(os.environ.get("COURSE_REFERENCE_MS", 0)) / 1000

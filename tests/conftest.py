@@ -82,7 +82,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords and not has_cuda:
             item.add_marker(skip)
-        if "jupyterlab" in item.module.__name__:   # a live server, kernel and browser, timed
+        if item.module.__name__ == "test_jupyterlab":   # live widgets in JupyterLab, timed
             item.add_marker(pytest.mark.alone)
     # The longest work first, so that both workers of `pytest -n 2 --no-loadscope-reorder`
     # stay busy to the end: the simulated slow machines (a core each, for about a minute), the

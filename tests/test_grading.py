@@ -86,8 +86,10 @@ def class_graded(classroom):
         submit(classroom, student, "pca", submissions.build(solution, exercise, variant))
     # the whole class at once, with the course's parallel grader (the README's command); the
     # runaway loops stopped after a stated 20 s on the reference machine (4 s on a machine
-    # five times faster), not the course's 60 (floor 10), so that they cost this suite little
-    log = grade_class(classroom, "--", "--GuardedExecute.timeout=20", "--GuardedExecute.min_timeout=2")
+    # five times faster), not the course's 60 (floor 10), and a kernel that ignores the
+    # interrupt given 3 s to answer, not 10, so that they cost this suite little
+    log = grade_class(classroom, "--", "--GuardedExecute.timeout=20", "--GuardedExecute.min_timeout=2",
+                      "--GuardedExecute.stuck_kernel_grace=3")
     nbgrader(classroom, "generate_feedback", "pca")
     return {"honest_alone": honest_alone, "honest_file": honest_file, "log": log}
 

@@ -112,9 +112,9 @@ def open_and_run(context, lab, notebook, count):
     workspace = Path(notebook).stem                # its own workspace: no tabs restored from another test
     page.goto(f"{lab}/lab/workspaces/{workspace}/tree/{notebook}?reset&token={TOKEN}")
     page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook')")
-    page.wait_for_function("() => document.querySelector('.jp-Notebook-ExecutionIndicator')"
-                           " || document.querySelector('.jp-KernelStatus')")
-    page.wait_for_timeout(3000)                   # let the kernel connect
+    page.wait_for_function("""() => { const w = window.jupyterapp.shell.currentWidget;
+        const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+        return k && k.connectionStatus === 'connected' && k.status === 'idle'; }""")   # the kernel is ready
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_function("n => document.querySelectorAll('.training-widget .training-status')"
                            ".length >= n", arg=count)

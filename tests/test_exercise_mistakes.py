@@ -100,7 +100,14 @@ def principal_components(X, n_components):
     from sklearn.decomposition import PCA
     pca = PCA(n_components=n_components, svd_solver="full").fit(X)
     return pca.components_, pca.explained_variance_
-""", "pca-components-test", "check_array"),
+""", "pca-components-test", "sklearn.check_array()"),
+    "principal components from scikit-learn, imported up front": ("pca", "pca-components", """
+from sklearn.decomposition import PCA
+
+def principal_components(X, n_components):
+    pca = PCA(n_components=n_components, svd_solver="full").fit(X)
+    return pca.components_, pca.explained_variance_
+""", "pca-components-test", "sklearn.check_array()"),
     "gradients from autograd": ("backprop", "bp-backward", """
 def backward(x, y, W1, b1, W2, b2):
     leaves = [p.detach().clone().requires_grad_() for p in (W1, b1, W2, b2)]

@@ -1,5 +1,9 @@
 """The from-scratch checks of the hidden tests catch every route to a forbidden computation,
 even one the student's code caught itself, and leave the libraries working afterwards."""
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -71,10 +75,34 @@ def test_autograd_is_refused_where_backpropagation_is_the_exercise():
 
 def test_every_scikit_learn_estimator_is_refused_through_check_array():
     from sklearn.decomposition import PCA, TruncatedSVD
-    from sklearn.utils.validation import check_array
     data = np.random.default_rng(0).normal(size=(30, 4))
     for estimator in (PCA(2), TruncatedSVD(2)):
-        with pytest.raises(ForbiddenCall, match="check_array"):
-            with forbidden(functions=(check_array,)):
+        with pytest.raises(ForbiddenCall, match=r"sklearn\.check_array\(\) is not allowed"):
+            with forbidden(packages=("sklearn",)):
                 estimator.fit(data)
     assert PCA(2).fit(data).components_.shape == (2, 4)
+
+
+def test_a_package_first_imported_inside_the_block_is_refused():
+    """Where the notebook never imported scikit-learn, the test does not load it either: a
+    student's function that imports it while the test runs is refused (a fresh interpreter)."""
+    code = ("from book.grading.forbid import ForbiddenCall, forbidden\n"
+            "import sys\n"
+            "assert not [m for m in sys.modules if m.startswith('sklearn')]\n"
+            "with forbidden(packages=('sklearn',), why='use your own'):\n"
+            "    pass\n"
+            "assert not [m for m in sys.modules if m.startswith('sklearn')], 'the check loaded it'\n"
+            "def sly():\n"
+            "    try:\n"
+            "        from sklearn.decomposition import PCA\n"
+            "        return PCA(1)\n"
+            "    except Exception:\n"
+            "        return None\n"
+            "try:\n"
+            "    with forbidden(packages=('sklearn',), why='use your own'):\n"
+            "        sly()\n"
+            "except ForbiddenCall as refusal:\n"
+            "    print(refusal)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1]).stdout
+    assert "use your own (scikit-learn (sklearn" in out and "imported while the test ran" in out, out

@@ -12,13 +12,24 @@ earlier (``from torch import conv2d``) and every other route to the same computa
 - torch: a dispatch mode sees each ATen operator that runs, however it was called, and the
   operators autograd runs in a backward pass (``tanh_backward``, ``nll_loss_backward``, ...);
 - autograd: a saved-tensors hook sees every graph that records tensors for a backward pass;
-- Python functions (``np.cov``, scikit-learn's ``check_array``, which every estimator's
-  ``fit`` calls): their code objects are swapped, so every reference to them refuses.
+- Python functions (``np.cov``): their code objects are swapped, so every reference to them
+  refuses;
+- whole packages (``packages=("sklearn",)``): where the notebook imported the package, the
+  function every route through it passes (scikit-learn's ``check_array``, which every
+  estimator's ``fit`` calls) is swapped; a module of the package imported while the block
+  runs (``from sklearn.decomposition import PCA`` inside the student's function) refuses too.
+  The test itself never imports the package, so a notebook that does not use it is graded
+  without loading it.
 
 Each refusal raises ``ForbiddenCall`` with ``why`` at the call, and is remembered, so a
 student's ``try``/``except`` around it still fails the test when the block ends.
 """
 import contextlib
+import sys
+
+# for a forbidden package: the module and function every route through it calls
+ENTRY_POINTS = {"sklearn": ("sklearn.utils.validation", "check_array")}
+NAMES = {"sklearn": "scikit-learn"}
 
 
 class ForbiddenCall(AssertionError):
@@ -40,8 +51,13 @@ def _implementation(function):
     return getattr(function, "_implementation", function)
 
 
+def _modules_of(packages):
+    return {name for name in list(sys.modules)
+            if any(name == p or name.startswith(p + ".") for p in packages)}
+
+
 @contextlib.contextmanager
-def forbidden(torch_ops=(), functions=(), autograd=False, why=""):
+def forbidden(torch_ops=(), functions=(), autograd=False, packages=(), why=""):
     refused = []
 
     def refuse(what):
@@ -49,6 +65,12 @@ def forbidden(torch_ops=(), functions=(), autograd=False, why=""):
         refused.append(message)
         raise ForbiddenCall(message)
 
+    loaded = _modules_of(packages)
+    functions = list(functions)
+    for package in packages:
+        module, name = ENTRY_POINTS.get(package, (None, None))
+        if module in sys.modules:
+            functions.append(getattr(sys.modules[module], name))
     swapped = []
     names = " or ".join(f"{f.__module__.split('.')[0]}.{f.__name__}()" for f in functions)
     _swapped_calls.clear()
@@ -69,6 +91,11 @@ def forbidden(torch_ops=(), functions=(), autograd=False, why=""):
     if _swapped_calls and not refused:
         refused.append(f"{why} ({names} is not allowed here)" if why else
                        f"{names} is not allowed here")
+    imported = sorted(_modules_of(packages) - loaded)
+    if imported and not refused:
+        package = imported[0].split(".")[0]
+        what = f"{NAMES.get(package, package)} ({imported[0]}, imported while the test ran)"
+        refused.append(f"{why} ({what} is not allowed here)" if why else f"{what} is not allowed here")
     if refused:
         raise ForbiddenCall(refused[0])
 

@@ -3,18 +3,19 @@
 ``tests/throttle.py`` gives each busy process under test about a fifth of one core (busy
 competitors share the core; the share is measured). The heaviest assignments are graded by
 three graders beside two competitors: a fifth each while all three are busy, more for the
-last one still grading (a third at most, alone with the competitors); the widgets and the
-runaway loop run beside four competitors: a fifth throughout. The assignments with the heaviest hidden
+last one still grading (a third at most, alone with the competitors), and a sixth at first,
+while a fourth grader grades a runaway loop in another course beside them; the widgets run
+beside four competitors: a fifth throughout. The assignments with the heaviest hidden
 tests are graded there with the course's own limits, which the grader scales to the machine
 it measures (book/grading/limits.py): their solutions get full marks and their untouched
 exercises zero, and a runaway loop is still stopped, with a message that says which limit
 applied and why; and every widget's heaviest run stops within 300 ms of Stop.
 
 The tests run in two lanes, each its own simulated slow machine on a core of its own
-(``throttle.lane_core``, the core of the pytest-xdist worker, tests/conftest.py): the heaviest
-assignments graded in one (group "slowed-grading"), the runaway loop and the widgets in the
-other ("slowed-live"). ``./course test`` runs them first, beside the other tests on the other
-core; ``./course test-slowed`` runs only them.
+(``throttle.lane_core``, the core of the pytest-xdist worker, tests/conftest.py): the grading
+in one (group "slowed-grading"), the widgets in the other ("slowed-live"). ``./course test``
+runs them first, beside the other tests on the other core; ``./course test-slowed`` runs only
+them.
 """
 import json
 import os
@@ -47,13 +48,17 @@ def test_the_fixture_gives_a_fifth_of_a_core_and_leaves_nothing_behind():
             os.kill(pid, 0)
 
 
-def _grade(load, course, jobs, *options):
-    """The course's parallel grader with ``jobs`` workers, pinned to the loaded core; killed
-    with its process group if it outlives its ceiling."""
-    process = subprocess.Popen(load.command([sys.executable, "-m", "book.grading.parallel",
-                                             "--jobs", str(jobs), *options]),
-                               cwd=course, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, start_new_session=True)
+def _grader(load, course, jobs, *options):
+    """The course's parallel grader with ``jobs`` workers, started pinned to the loaded core."""
+    return subprocess.Popen(load.command([sys.executable, "-m", "book.grading.parallel",
+                                          "--jobs", str(jobs), *options]),
+                            cwd=course, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+
+
+def _finish(process):
+    """A grader's output once it has ended; killed with its process group if it outlives its
+    ceiling."""
     try:
         out, _ = process.communicate(timeout=ceiling(900))
     finally:
@@ -66,35 +71,34 @@ def _grade(load, course, jobs, *options):
 
 @pytest.fixture(scope="module")
 def graded_slowly(tmp_path_factory):
+    """The heaviest assignments, and a runaway loop in another course, graded at once on one
+    slowed core: three graders for the heaviest, one for the loop, and two competitors. While
+    the loop's grader runs, each busy process gets a sixth of the core; then a fifth each while
+    the three are busy (the last one left grading gets up to a third)."""
     course = released(tmp_path_factory.mktemp("slowed_course"), HEAVIEST, timeout=300)  # full speed
     for assignment in HEAVIEST:
         solution = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", 4)
         submit(course, "solution", assignment, solution)
         submit(course, "untouched", assignment,
                nbformat.read(ROOT / "exercises" / assignment / f"{assignment}.ipynb", 4))
-    # three graders' kernels and two competitors share the core: a fifth of it each while all
-    # three are busy (the last one left grading gets up to a third)
-    with slowed(k=2) as load:
-        out = _grade(load, course, 3)
-    return course, out
-
-
-@pytest.fixture(scope="module")
-def looped_slowly(tmp_path_factory):
-    course = released(tmp_path_factory.mktemp("looping_course"), ["tile_coding"], timeout=300)
+    looping_course = released(tmp_path_factory.mktemp("looping_course"), ["tile_coding"], timeout=300)
     looping = nbformat.read(ROOT / "solutions" / "tile_coding" / "tile_coding.ipynb", 4)
     first = next(c for c in looping.cells if c.metadata.get("nbgrader", {}).get("solution"))
     first.source = "while True:\n    pass\n" + first.source      # nothing after it gets defined
-    submit(course, "loop", "tile_coding", looping)
-    # one grader and four competitors; the loop with a stated default of 5 s (floor 2), to cost little
-    with slowed(k=4) as load:
-        out = _grade(load, course, 1, "--", "--GuardedExecute.timeout=5", "--GuardedExecute.min_timeout=2")
-    return course, load, out
+    submit(looping_course, "loop", "tile_coding", looping)
+    with slowed(k=2) as load:
+        heaviest = _grader(load, course, 3)
+        # the loop with a stated default of 5 s (floor 2), to cost little
+        loop = _grader(load, looping_course, 1, "--", "--GuardedExecute.timeout=5",
+                       "--GuardedExecute.min_timeout=2")
+        loop_out = _finish(loop)
+        out = _finish(heaviest)
+    return course, out, looping_course, loop_out
 
 
 @GRADING
 def test_the_heaviest_assignments_grade_the_same_at_a_fifth_of_a_core(graded_slowly):
-    course, out = graded_slowly
+    course, out, _, _ = graded_slowly
     with Gradebook(f"sqlite:///{course}/gradebook.db") as gb:
         for assignment in HEAVIEST:
             scores = {s.student.id: s.score for s in gb.assignment_submissions(assignment)}
@@ -102,9 +106,9 @@ def test_the_heaviest_assignments_grade_the_same_at_a_fifth_of_a_core(graded_slo
             assert scores["untouched"] == 0, assignment
 
 
-@LIVE
-def test_a_runaway_loop_is_still_stopped_and_the_message_says_why(looped_slowly):
-    course, load, out = looped_slowly
+@GRADING
+def test_a_runaway_loop_is_still_stopped_and_the_message_says_why(graded_slowly):
+    _, _, course, out = graded_slowly
     nb = nbformat.read(course / "autograded" / "loop" / "tile_coding" / "tile_coding.ipynb", 4)
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("ename") == "TimeoutError"]
     assert errors, out[-2000:]
@@ -113,9 +117,9 @@ def test_a_runaway_loop_is_still_stopped_and_the_message_says_why(looped_slowly)
                       r"course's reference machine \(28\.6 ms per reference step\), scaled to this "
                       r"grading machine \(([\d.]+) ms per step", message)
     assert found, message
-    assert load.share < 0.3, load
-    # the grader measured the slowed machine: its reference step at least 3 times this one's
-    assert float(found.group(3)) / 1000 > 3 * measured_reference_step(), message
+    # the grader measured the slowed machine when it began (four busy processes then, its own
+    # among them): its reference step at least 2.5 times this one's
+    assert float(found.group(3)) / 1000 > 2.5 * measured_reference_step(), message
 
 
 @LIVE

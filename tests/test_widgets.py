@@ -13,6 +13,7 @@ from book.widgets import (BanditLab, CartPoleTrainer, CliffExplorer, ClippingExp
                           GatedRace, GradientFlowExplorer, GridworldPlanner, OptimizerRace, Playground, TSNEExplorer)
 from book.widgets.training import MAX_POINTS, PLACEHOLDER
 from book.widgets.tsne_explorer import validate
+from conftest import ceiling
 
 WIDGETS = (GradientFlowExplorer, ClippingExplorer, GatedRace, OptimizerRace, Playground, BanditLab,
            CliffExplorer, CartPoleTrainer, GridworldPlanner, DQNTrainer)
@@ -651,3 +652,47 @@ def test_explorable_redraws_for_a_control_that_only_changes_the_drawing():
     assert len(heatmaps) == 2 and str(heatmaps[0]) != str(heatmaps[1])
     assert [step.args[1]["title.text"].split(", ")[1].split(" of ")[0]
             for step in fig.layout.sliders[0].steps] == ["gain 0.5", "gain 2"]
+
+
+def test_the_first_figure_sends_plotly_code_after_its_layout():
+    """The first figure a kernel makes carries plotly's browser code (5 MB, for front ends
+    without the course's extension), in a message of its own after the figure opened and
+    after its layout: inside the opening message it kept a busy browser creating the figure
+    while the layout arrived, which ipywidgets then dropped (a figure without title or text).
+    Read from a real kernel's messages."""
+    from jupyter_client.manager import start_new_kernel
+    manager, client = start_new_kernel(kernel_name="python3")
+    try:
+        client.execute("from book.widgets.figure_widget import FigureWidget\n"
+                       "first = FigureWidget(layout=dict(title='first'))\n"
+                       "second = FigureWidget(layout=dict(title='second'))\n"
+                       "print(first.model_id, second.model_id)")
+        messages, ids = [], None
+        while ids is None or not messages or messages[-1]["msg_type"] != "status":
+            msg = client.get_iopub_msg(timeout=ceiling(60))
+            if msg["msg_type"] == "stream":
+                ids = msg["content"]["text"].split()
+            if msg["msg_type"] in ("comm_open", "comm_msg") or \
+                    (msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle"):
+                messages.append(msg)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+    def sent(model_id):
+        """(kind, state keys, binary ones included, bytes of buffers) of each message to a
+        figure, in order."""
+        found = []
+        for msg in messages:
+            if msg["content"].get("comm_id") == model_id:
+                data = msg["content"]["data"]
+                keys = {*data.get("state", {}), *(path[0] for path in data.get("buffer_paths", []))}
+                found.append((msg["msg_type"], keys,
+                              sum(memoryview(b).nbytes for b in msg.get("buffers") or [])))
+        return found
+    first, second = sent(ids[0]), sent(ids[1])
+    assert first[0][0] == "comm_open" and first[0][2] < 100_000, first[0]
+    code = [k for k, (_, keys, _) in enumerate(first) if "_plotly_code" in keys and k > 0]
+    layout = [k for k, (_, keys, _) in enumerate(first) if "_widget_layout" in keys]
+    assert code and first[code[0]][2] > 1_000_000 and layout and layout[0] < code[0], first
+    assert not any("_plotly_code" in keys and size for _, keys, size in second), second

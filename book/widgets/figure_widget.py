@@ -29,7 +29,11 @@ class FigureWidget(go.FigureWidget):
     _carrier_made = False          # whether this kernel made the figure that carries the code
 
     def __init__(self, *args, **kwargs):
-        if not FigureWidget._carrier_made:      # set before the widget's state is sent
-            FigureWidget._carrier_made = True
-            self._plotly_code = _plotly_code()
+        carrier = not FigureWidget._carrier_made
+        FigureWidget._carrier_made = True
         super().__init__(*args, **kwargs)
+        if carrier:
+            # sent after the figure opened, its layout and data first: as part of the first
+            # message (5 MB), it kept a busy browser creating the figure while its layout
+            # arrived, and ipywidgets dropped the layout (a figure without title or text)
+            self._plotly_code = _plotly_code()

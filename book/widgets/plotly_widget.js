@@ -6,7 +6,9 @@
 // sends instead. It imports plotly's code once per page from a URL the browser caches: the
 // course's JupyterLab extension folder, where `./course` links plotly's own file. Where that
 // URL is missing (another front end), it takes the code from the first figure a kernel
-// made, which alone carries it (`_plotly_code`).
+// made, which alone carries it (`_plotly_code`, sent just after the figure opened: a first
+// message of 5 MB kept a busy browser creating the figure while its layout arrived, and the
+// layout was lost).
 const VERSION = "__PLOTLY_VERSION__";
 const shared = (globalThis.__mlCoursePlotlyWidget ??= {});
 
@@ -34,6 +36,7 @@ function offer(code) {
 function plotly(model) {
   const code = model.get("_plotly_code");
   if (code && code.byteLength) offer(code);
+  else model.on("change:_plotly_code", () => offer(model.get("_plotly_code")));   // sent after it opened
   if (!shared[VERSION]) {
     const url = extensionUrl();
     shared[VERSION] = url

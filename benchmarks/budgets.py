@@ -9,7 +9,7 @@ on one five times slower alike. On a copy of the repository without ``_build``, 
 clone, this times what ``./course test`` runs after installing: the pages executed one per core
 (``book.execute_pages``), the book rendered from the execution cache (``jupyter-book build``),
 the tests on every core (a pytest-xdist worker per core, the simulated slow machines of
-``tests/test_slowed.py`` among them), then JupyterLab driven in Chromium on an idle machine.
+``tests/test_slowed.py`` and JupyterLab driven in Chromium among them).
 It prints each against its budget, where the suite's time went, and a projection to a book of
 45 pages.
 
@@ -89,9 +89,7 @@ def main(argv=None):
         suite = {}
         if not args.build:
             jobs = os.environ.get("COURSE_JOBS") or str(os.cpu_count())
-            for phase, options in (("tests", ["-n", jobs, "--dist", "loadgroup", "--no-loadscope-reorder",
-                                              "-m", "not alone"]),
-                                   ("alone", ["-p", "no:xdist", "-m", "alone", "tests/test_jupyterlab.py"])):
+            for phase, options in (("tests", ["-n", jobs, "--dist", "loadgroup", "--no-loadscope-reorder"]),):
                 report = Path(tmp) / f"{phase}.xml"
                 started = time.perf_counter()
                 subprocess.run([sys.executable, "-m", "pytest", "-q", *options,
@@ -108,8 +106,7 @@ def main(argv=None):
                  f"{steps(sum(pages.values())):,.0f} steps)", execute, None))
     rows.append(("the book rendered from the execution cache", render, None))
     rows.append(("cold build", build, BUILD_BUDGET))
-    labels = {"tests": "tests on every core, a worker per core (pytest -n)",
-              "alone": "live widgets in JupyterLab and Chromium, on an idle machine"}
+    labels = {"tests": "tests on every core, a worker per core (pytest -n)"}
     for phase, (seconds, _) in suite.items():
         rows.append((labels[phase], seconds, None))
     if suite:

@@ -82,14 +82,13 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords and not has_cuda:
             item.add_marker(skip)
-        if item.module.__name__ == "test_jupyterlab":   # live widgets in JupyterLab, timed
-            item.add_marker(pytest.mark.alone)
     # The longest work first, so that both workers of `pytest -n 2 --no-loadscope-reorder`
     # stay busy to the end: the simulated slow machines (a core each, for about a minute), the
-    # grading sessions (each a group on one worker), every page executed again, then the rest.
+    # live widgets in JupyterLab (about a minute on a core), the grading sessions (each a group
+    # on one worker), every page executed again, then the rest.
     def order(item):
         group = item.get_closest_marker("xdist_group")
         name = group.args[0] if group else ""
-        return (0 if name.startswith("slowed") else 1 if group else
-                2 if "test_page_is_deterministic" in item.name else 3, name)
+        return (0 if name.startswith("slowed") else 1 if item.module.__name__ == "test_jupyterlab"
+                else 2 if group else 3 if "test_page_is_deterministic" in item.name else 4, name)
     items.sort(key=order)

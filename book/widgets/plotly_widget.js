@@ -5,10 +5,8 @@
 // kept JupyterLab's main thread busy for 29 s. This module is what a figure of the course
 // sends instead. It imports plotly's code once per page from a URL the browser caches: the
 // course's JupyterLab extension folder, where `./course` links plotly's own file. Where that
-// URL is missing (another front end), it takes the code from the first figure a kernel
-// made, which alone carries it (`_plotly_code`, sent just after the figure opened: a first
-// message of 5 MB kept a busy browser creating the figure while its layout arrived, and the
-// layout was lost).
+// URL is missing (another front end), it takes the code from a model of its own that the
+// kernel opens once, before its first figure (plotly_code.js).
 const VERSION = "__PLOTLY_VERSION__";
 const shared = (globalThis.__mlCoursePlotlyWidget ??= {});
 
@@ -18,33 +16,34 @@ function extensionUrl() {
   return base ? new URL(`${base}/ml-course-glue/static/plotly-widget.js?v=${VERSION}`, location.href).href : null;
 }
 
-function fromFirstFigure() {
-  // settled when a figure that carries the code offers it (offer, below)
+function fromCarrier() {
+  // settled with the carried code (plotly_code.js), imported once it is wanted and here
   shared.carried ??= {};
   shared.carried.promise ??= new Promise((resolve) => { shared.carried.resolve = resolve; });
+  shared.carried.wanted = true;
+  shared.carried.load = load;
+  load();
   return shared.carried.promise;
 }
 
-function offer(code) {
-  fromFirstFigure();
-  if (shared.carried.offered) return;
-  shared.carried.offered = true;
-  const url = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
-  shared.carried.resolve(import(/* webpackIgnore: true */ url).finally(() => URL.revokeObjectURL(url)));
+function load() {
+  // only where the extension's copy is missing: 5 MB to evaluate, not to be paid twice
+  const carried = shared.carried;
+  if (!carried.wanted || !carried.code || !carried.code.byteLength || carried.loading) return;
+  carried.loading = true;
+  const url = URL.createObjectURL(new Blob([carried.code], { type: "text/javascript" }));
+  carried.resolve(import(/* webpackIgnore: true */ url).finally(() => URL.revokeObjectURL(url)));
 }
 
-function plotly(model) {
-  const code = model.get("_plotly_code");
-  if (code && code.byteLength) offer(code);
-  else model.on("change:_plotly_code", () => offer(model.get("_plotly_code")));   // sent after it opened
+function plotly() {
   if (!shared[VERSION]) {
     const url = extensionUrl();
     shared[VERSION] = url
       ? import(/* webpackIgnore: true */ url).catch(() => {
           console.info("ml-course: plotly's widget code is not at", url, "- using the kernel's copy");
-          return fromFirstFigure();
+          return fromCarrier();
         })
-      : fromFirstFigure();
+      : fromCarrier();
   }
   return shared[VERSION];
 }
@@ -54,7 +53,7 @@ export default () => {
   return {
     async initialize(context) {
       // awaited: the kernel's messages to this figure wait until plotly listens to them
-      figure = (await plotly(context.model)).default();
+      figure = (await plotly()).default();
       return figure.initialize(context);
     },
     render(context) {

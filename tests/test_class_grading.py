@@ -22,9 +22,8 @@ import pytest
 from nbgrader.api import Gradebook
 
 from book.grading import sandbox
-from book.grading.limits import calibrate
 from book.grading.parallel import Pool
-from conftest import ceiling
+from conftest import ceiling, measured_reference_step
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBE = r"""
@@ -115,7 +114,7 @@ def test_a_dead_worker_costs_only_its_own_submission(tmp_path, monkeypatch):
     # a folder of this test's, removed at the end (short: the kernel's sockets are files there)
     private = tempfile.mkdtemp(prefix="cg-")
     monkeypatch.setenv("TMPDIR", private)
-    pool, results = Pool(2, [], 1, calibrate()), []
+    pool, results = Pool(2, [], 1, measured_reference_step()), []
 
     def report(result):
         results.append(result)

@@ -105,6 +105,13 @@ def lab(tmp_path_factory):
         yield base
 
 
+def wait_for_idle_kernel(page):
+    """Until the open notebook's kernel is connected and idle (ready for Run All)."""
+    page.wait_for_function("""() => { const w = window.jupyterapp.shell.currentWidget;
+        const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+        return k && k.connectionStatus === 'connected' && k.status === 'idle'; }""")
+
+
 def open_and_run(context, lab, notebook, count):
     """Open a notebook, run every cell, wait for ``count`` training widgets; return the page."""
     page = context.new_page()
@@ -112,9 +119,7 @@ def open_and_run(context, lab, notebook, count):
     workspace = Path(notebook).stem                # its own workspace: no tabs restored from another test
     page.goto(f"{lab}/lab/workspaces/{workspace}/tree/{notebook}?reset&token={TOKEN}")
     page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook')")
-    page.wait_for_function("""() => { const w = window.jupyterapp.shell.currentWidget;
-        const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
-        return k && k.connectionStatus === 'connected' && k.status === 'idle'; }""")   # the kernel is ready
+    wait_for_idle_kernel(page)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_function("n => document.querySelectorAll('.training-widget .training-status')"
                            ".length >= n", arg=count)

@@ -17,7 +17,7 @@ from myst_nb.core.variables import format_plain_text
 
 import chromium
 from conftest import ROOT, ceiling
-from test_jupyterlab import TOKEN, jupyter_lab, screenshot
+from test_jupyterlab import TOKEN, jupyter_lab, screenshot, wait_for_idle_kernel
 
 EXTENSION = ROOT / "labextensions" / "ml-course-glue"
 CHAPTER = ROOT / "chapters" / "classical" / "kmeans.md"   # admonitions, labelled math, glue; runs in seconds
@@ -124,9 +124,7 @@ def test_chapter_renders_myst_and_glued_values_in_jupyterlab(myst_lab):
         assert [s["body"] for s in before] == roles
         assert all(s["text"] == MARKER for s in before), before
 
-        page.wait_for_function("""() => { const w = window.jupyterapp.shell.currentWidget;
-            const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
-            return k && k.status === 'idle'; }""")
+        wait_for_idle_kernel(page)
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
         page.wait_for_function("""() => { const p = Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt'));
             return p.length && p.every(x => /\\[\\d+\\]/.test(x.textContent)); }""", timeout=ceiling(90) * 1000)

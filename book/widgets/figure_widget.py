@@ -10,7 +10,6 @@ the code in its opening message; on a busy machine the browser was still creatin
 MB when its layout arrived, and the layout was dropped: a figure without title or text.)
 Everything else is plotly's widget, unchanged.
 """
-import functools
 from pathlib import Path
 
 import anywidget
@@ -19,11 +18,6 @@ import plotly.graph_objects as go
 import traitlets
 
 CODE = Path(plotly.__file__).parent / "package_data" / "widgetbundle.js"
-
-
-@functools.cache
-def _plotly_code():
-    return CODE.read_bytes()
 
 
 class PlotlyCode(anywidget.AnyWidget):
@@ -39,5 +33,5 @@ class FigureWidget(go.FigureWidget):
 
     def __init__(self, *args, **kwargs):
         if FigureWidget._carrier is None:
-            FigureWidget._carrier = PlotlyCode(code=_plotly_code())
+            FigureWidget._carrier = PlotlyCode(code=CODE.read_bytes())
         super().__init__(*args, **kwargs)

@@ -20,8 +20,7 @@ function fromCarrier() {
   // settled with the carried code (plotly_code.js), imported once it is wanted and here
   shared.carried ??= {};
   shared.carried.promise ??= new Promise((resolve) => { shared.carried.resolve = resolve; });
-  shared.carried.wanted = true;
-  shared.carried.load = load;
+  shared.carried.load = load;               // wanted: the carrier calls it when its code comes
   load();
   return shared.carried.promise;
 }
@@ -29,7 +28,7 @@ function fromCarrier() {
 function load() {
   // only where the extension's copy is missing: 5 MB to evaluate, not to be paid twice
   const carried = shared.carried;
-  if (!carried.wanted || !carried.code || !carried.code.byteLength || carried.loading) return;
+  if (!carried.code || !carried.code.byteLength || carried.loading) return;
   carried.loading = true;
   const url = URL.createObjectURL(new Blob([carried.code], { type: "text/javascript" }));
   carried.resolve(import(/* webpackIgnore: true */ url).finally(() => URL.revokeObjectURL(url)));

@@ -47,6 +47,13 @@ def _axis_words(layout, axis, name):
     return f"{name} axis: {title}" + (" (log scale)" if found.get("type") == "log" else "")
 
 
+def draws_nothing(trace):
+    """Whether a scatter trace (as a dict) has no points: a live widget's marker of the step
+    in progress, once the run has ended."""
+    return trace.get("type", "scatter") == "scatter" and \
+        len(trace.get("x", ())) == 0 and len(trace.get("y", ())) == 0
+
+
 def text_alternative(fig_dict):
     """What a figure shows, in words, for readers who cannot see it: its title, its axes,
     its colour scale and the series it draws (the alternative text of every figure)."""
@@ -60,7 +67,7 @@ def text_alternative(fig_dict):
     names, scales = [], []
     for trace in fig_dict.get("data", []):
         name = _plain(trace.get("name"))
-        if name and trace.get("visible", True) is True and name not in names:
+        if name and trace.get("visible", True) is True and name not in names and not draws_nothing(trace):
             names.append(name)
         bar_title = _title(trace.get("colorbar") or (trace.get("marker") or {}).get("colorbar"))
         if bar_title and bar_title not in scales:

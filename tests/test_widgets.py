@@ -687,3 +687,19 @@ def test_plotly_code_travels_in_a_model_of_its_own_before_the_first_figure():
     assert opened.index(carrier) < opened.index(first) < opened.index(second), opened
     assert max(size for comm, _, size in messages if comm == carrier) > 1_000_000
     assert max(size for comm, _, size in messages if comm in (first, second)) < 100_000
+
+
+def test_a_static_frame_lists_no_trace_that_draws_nothing():
+    """A live widget's marker of the step in progress is empty once a run has ended: its frame
+    in the static figure keeps it (the trace order is the widget's) but out of the legend."""
+    import plotly.graph_objects as go
+
+    from book.widgets.static import frame
+    fig = go.Figure([go.Scatter(x=[1, 2], y=[3, 4], name="loss"),
+                     go.Scatter(x=[], y=[], mode="markers", name="step in progress (so far)")])
+    curve, marker = frame(fig)["data"]
+    assert marker["name"] == "step in progress (so far)" and marker["showlegend"] is False
+    assert "showlegend" not in curve
+    from book.plots import text_alternative
+    fig.update_layout(title="t")
+    assert "Series: loss." in text_alternative(frame(fig))

@@ -52,6 +52,9 @@ def frame(fig, note=None):
     to apply as plotly applies a default: checked once, not once per frame (checking its
     hundreds of properties cost more than drawing the frame)."""
     shown = fig.to_dict()
+    for trace in shown["data"]:       # a live marker with nothing to mark: not in the legend
+        if plots.draws_nothing(trace):
+            trace["showlegend"] = False
     layout = shown["layout"]
     if layout.get("template") == _default_template():
         del layout["template"]

@@ -34,7 +34,7 @@ def gated():
 
 def deep_q():
     agent = dqn.DQN(4, 2, n_agents=2, seed=0, device="cpu")
-    dqn.train_dqn(agent, 2000, seed=0)
+    dqn.train_dqn(agent, 2000)
 
 def playground():
     Classifier2D(dataset="moons", depth=2, width=32, device="cpu").train(300)

@@ -1,13 +1,15 @@
-"""Value-function approximation and policy gradients (book.rl.approx, dqn, envs, policy) and the
-effects the two chapters claim, read from the numbers their executed pages glued.
+"""Value-function approximation, deep Q-networks and policy gradients (book.rl.approx, dqn, envs,
+policy) and the effects the three chapters claim, read from the numbers their executed pages
+glued.
 
 Glue keys read from the built book:
   rl/approximation: tiles_generalize_{near,far,n_features,n_tilings}, car_learns_{first,last10},
     car_optimism_{first_max,ratio}, cost_mound_{peak,peak_1,peak_12,position,velocity},
-    cost_optimistic_{start,real}, random_cartpole, random_car, dqn_learns_{dqn,random,ratio},
+    cost_optimistic_{start,real}, random_car, and each claim's verdict under its own name.
+  rl/dqn: random_cartpole, dqn_learns_{dqn,random,ratio},
     no_target_diverges_{values,dqn_values,bound,no_target,neither,always_right,above_from},
     replay_helps_{no_replay,ratio}, trainer_period_{values10,values50,return10,return50},
-    and each claim's verdict under its own name.
+    and the verdicts.
   rl/policy_gradients: random_corridor, random_cartpole, corridor_optimum_{p,value,right,left,gap},
     baseline_unbiased_{exact,without,without_error,with_b,with_error},
     baseline_variance_{without,with_b,ratio}, corridor_converges_{best,reinforce,baseline,actor_critic},
@@ -180,7 +182,7 @@ def test_replay_buffer_samples_only_the_last_capacity_transitions_of_each_agent(
     buffer.push(torch.tensor([0]), torch.full((1, 1), 50.0), torch.tensor([0]), torch.tensor([1.0]),
                 torch.full((1, 1), 51.0), torch.tensor([0.0]))          # agent 1 had no real step
     assert buffer.size.tolist() == [51, 4]
-    states, actions, rewards, next_states, terminated = buffer.sample(500, torch.Generator().manual_seed(0))
+    states, actions, rewards, next_states, terminated = buffer.sample(np.random.default_rng(0).random((2, 500)))
     assert states.shape == (2, 500, 1) and actions.shape == (2, 500) and actions.dtype == torch.long
     assert torch.equal(next_states, states + 1)
     assert set(states[0, :, 0].long().tolist()) == set(range(51))       # uniform over all it holds
@@ -194,7 +196,7 @@ def test_ring_buffer_wraps_around():
     for step in range(20):
         buffer.push(torch.tensor([0]), torch.full((1, 1), float(step)), torch.tensor([0]), torch.tensor([0.0]),
                     torch.full((1, 1), float(step)), torch.tensor([0.0]))
-    states = buffer.sample(400, torch.Generator().manual_seed(1))[0]
+    states = buffer.sample(np.random.default_rng(1).random((1, 400)))[0]
     assert set(states.flatten().long().tolist()) == set(range(12, 20))
 
 
@@ -214,11 +216,44 @@ def test_target_networks_follow_their_own_period():
     assert all(torch.equal(t[1], o[1]) for o, t in zip(agent.q.parameters(), agent.target.parameters()))
 
 
+def test_an_agent_in_lockstep_learns_what_it_learns_alone():
+    """Each agent's random numbers are its own: trained beside others with other seeds and
+    settings, it plays the same episodes and learns the same values as trained alone."""
+    torch.set_num_threads(1)
+    together = dqn.train_dqn(dqn.DQN(4, 2, n_agents=3, replay_capacity=[10_000, 32, 10_000],
+                                     target_period=[50, 1, 10], seed=[5, 6, 7], device="cpu"), 1500)
+    alone = dqn.train_dqn(dqn.DQN(4, 2, n_agents=1, replay_capacity=10_000, target_period=10,
+                                  seed=7, device="cpu"), 1500)
+    part = together.select([2])
+    assert part.episode_returns == alone.episode_returns and len(alone.episode_returns[0]) > 20
+    assert part.episode_ends == alone.episode_ends
+    np.testing.assert_array_equal(part.value_curve(), alone.value_curve())
+    np.testing.assert_array_equal(part.observations, alone.observations)
+
+
+def test_carts_of_their_own_seeds_are_gymnasiums_one_cart_each():
+    carts, rng = envs.cartpole_vector(3), np.random.default_rng(0)
+    singles = [gym.make_vec("CartPole-v1", num_envs=1, vectorization_mode="vector_entry_point")
+               for _ in range(3)]
+    first = carts.reset(seed=[4, 9, 4])[0]
+    assert np.array_equal(first, np.concatenate([one.reset(seed=s)[0] for one, s in zip(singles, (4, 9, 4))]))
+    assert np.array_equal(first[0], first[2]) and not np.array_equal(first[0], first[1])
+    ends = 0
+    for step in range(2000):
+        actions = rng.integers(2, size=3)
+        ours = carts.step(actions)[:4]
+        theirs = [one.step(actions[k:k + 1])[:4] for k, one in enumerate(singles)]
+        for i in range(4):
+            assert np.array_equal(ours[i], np.concatenate([t[i] for t in theirs])), step
+        ends += ours[2].sum()
+    assert ends > 100
+
+
 def test_a_short_dqn_run_beats_the_random_policy():
     torch.set_num_threads(1)
     random = envs.episode_returns(envs.cartpole(), 50, seed=0).mean()
-    agent = dqn.DQN(4, 2, n_agents=2, seed=1, device="cpu")
-    run = dqn.train_dqn(agent, n_steps=4000, seed=1)
+    agent = dqn.DQN(4, 2, n_agents=2, seed=[1, 2], device="cpu")
+    run = dqn.train_dqn(agent, n_steps=4000)
     _, curves = run.return_curve(window=500)
     assert curves[:, -2:].mean() > 2 * random
     assert run.value_curve().shape == (agent.updates, 2)
@@ -335,7 +370,7 @@ def test_a_short_reinforce_run_beats_the_random_policy():
 @pytest.mark.gpu
 def test_dqn_and_reinforce_run_on_the_gpu():
     agent = dqn.DQN(4, 2, n_agents=3, learning_starts=50, seed=0, device=torch.device("cuda"))
-    run = dqn.train_dqn(agent, n_steps=200, seed=0)
+    run = dqn.train_dqn(agent, n_steps=200)
     assert next(agent.q.parameters()).is_cuda and agent.buffer.rows.is_cuda
     assert len(run.value_curve()) == agent.updates > 0
     reinforce = policy.ReinforceAgent(seed=0, device=torch.device("cuda"))
@@ -345,25 +380,32 @@ def test_dqn_and_reinforce_run_on_the_gpu():
 
 # --- the chapters' effects, from the built book ----------------------------------------------
 
-def test_tile_coding_sarsa_solves_mountain_car_and_dqn_needs_both_ingredients(built_book):
+def test_tile_coding_sarsa_solves_mountain_car(built_book):
     g = glued(built_book, "rl/approximation")
     assert g["tiles_generalize_near"] >= 4 and g["tiles_generalize_far"] == 0
     assert g["car_learns_first"] > 1000 and g["car_learns_last10"] < 200       # S&B Fig. 10.2
     assert g["random_car"] > 10_000 and g["car_optimism_ratio"] > 5
     assert g["cost_mound_peak_1"] < g["cost_mound_peak_12"] < g["cost_mound_peak"]
     assert abs(g["cost_mound_velocity"]) < 0.01 and g["cost_optimistic_start"] < g["cost_optimistic_real"]
+    for verdict in ("tiles_generalize", "car_learns", "car_optimism", "cost_mound", "cost_optimistic"):
+        assert g[verdict] is True
+
+
+def test_dqn_needs_both_ingredients(built_book):
+    g = glued(built_book, "rl/dqn")
     assert 15 < g["random_cartpole"] < 30
     assert g["dqn_learns_dqn"] > 2.5 * g["random_cartpole"]
     bound = g["no_target_diverges_bound"]
     assert bound == pytest.approx(100)
     assert g["no_target_diverges_values"] > 100 * bound > 100 * g["no_target_diverges_dqn_values"]
     assert g["no_target_diverges_no_target"] < g["random_cartpole"]
+    assert g["no_target_diverges_above_from"] < 1000
     assert g["dqn_learns_dqn"] > 1.5 * g["replay_helps_no_replay"]
-    # the trainer's static run: a target copied every 10 updates does not hold, every 50 does
+    # the trainer's figure, from the page's run: a target copied every 10 updates does not hold,
+    # every 50 does
     assert g["trainer_period_values10"] > 100 * bound > bound > g["trainer_period_values50"]
-    assert g["trainer_period_return10"] < g["random_cartpole"] * 2.5 < g["trainer_period_return50"]
-    for verdict in ("tiles_generalize", "car_learns", "car_optimism", "cost_mound", "cost_optimistic",
-                    "dqn_learns", "no_target_diverges", "replay_helps", "trainer_period"):
+    assert g["trainer_period_return10"] < g["random_cartpole"] * 2 < g["trainer_period_return50"]
+    for verdict in ("dqn_learns", "no_target_diverges", "replay_helps", "trainer_period"):
         assert g[verdict] is True
 
 

@@ -4,6 +4,7 @@ import asyncio
 import time
 
 import numpy as np
+import plotly
 import pytest
 
 from book.rl import bandits, dqn, envs, mdp, policy, td
@@ -131,7 +132,7 @@ def test_dqn_trainer_trains_the_modules_agents():
     run, note = widget.run_to_end()
     agent = dqn.DQN(4, 2, n_agents=3, hidden_size=32, lr=2e-3, gamma=0.99, batch_size=32,
                     replay_capacity=[2000, 32, 2000], target_period=[20, 20, 1], seed=4)
-    reference = dqn.train_dqn(agent, 1600, seed=4)
+    reference = dqn.train_dqn(agent, 1600)
     assert run.episode_returns == reference.episode_returns and run.n_steps == 1600
     np.testing.assert_array_equal(run.value_curve(), reference.value_curve())
     x, _, angle, _ = run.observations[0].tolist()
@@ -140,6 +141,20 @@ def test_dqn_trainer_trains_the_modules_agents():
     names = [trace.name for trace in widget.returns_figure.data]
     assert names[:3] == ["DQN", "no replay", "no target network"]
     assert names[4].startswith("random policy") and np.allclose(widget.values_figure.data[-1].y, 100)
+
+
+def test_dqn_trainer_shows_an_agent_of_a_lockstep_run_as_it_would_have_trained_it():
+    """``show`` draws a run trained elsewhere: an agent selected from a page's lockstep run
+    gives the figures and the summary of the trainer's own run of its settings."""
+    settings = dict(variants=("DQN",), period=10, buffer=10_000, steps=1200, seed=3)
+    own = DQNTrainer(**settings)
+    _, own_note = own.run_to_end()
+    agent = dqn.DQN(4, 2, n_agents=2, replay_capacity=[32, 10_000], target_period=[50, 10], seed=[0, 3])
+    shown = DQNTrainer()
+    note = shown.show(dqn.train_dqn(agent, 1200).select([1]), **settings)
+    assert note == own_note
+    for mine, theirs in zip(shown.figures, own.figures):
+        assert plotly.io.to_json(mine) == plotly.io.to_json(theirs)
 
 
 def test_dqn_trainer_refuses_no_variant_and_a_target_period_of_one():

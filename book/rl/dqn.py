@@ -1,16 +1,18 @@
 """A small deep Q-network (Mnih et al. 2015) on CartPole, and the same agent without its two
 ingredients: experience replay and a target network.
 
-Several agents train at once, in lockstep: each has its own network, buffer, target network and
-environment, and they share only the arithmetic, and one random generator for the environments'
-start states (gymnasium's vectorized CartPole draws every reset from it): an agent's start
-states depend on when the others' episodes end, so the same agent trained beside other
-companions plays other episodes. ``ParallelLinear`` holds K independent layers
-as one tensor, so one matrix product serves K networks (with K = 1 it is ``nn.Linear``). That is
-how the page compares four variants over several seeds within its time budget; the algorithm
-of each agent is the one-agent algorithm of the page's equation ``dqn-loss``.
+Several agents train at once, in lockstep: each has its own network, buffer, target network,
+environment and seed, and they share only the arithmetic. ``ParallelLinear`` holds K
+independent layers as one tensor, so one matrix product serves K networks (with K = 1 it is
+``nn.Linear``). Every random number an agent uses (its initial weights, its exploration, its
+batches, its cart's start states) comes from generators of its own seed, so an agent trained
+beside others is the agent trained alone: the page's comparison of four variants over several
+seeds is a dozen one-agent runs, within its time budget. The algorithm of each agent is the
+one-agent algorithm of the page's equation ``dqn-loss``.
 """
+import copy
 import math
+
 import numpy as np
 import torch
 from torch import nn
@@ -24,24 +26,57 @@ from .envs import cartpole_vector
 class ParallelLinear(nn.Module):
     """K independent linear layers: input (K, batch, in_features) -> (K, batch, out_features).
 
-    Initialised like ``nn.Linear`` (uniform in +-1/sqrt(in_features)), one copy at a time.
+    Initialised like ``nn.Linear`` (uniform in +-1/sqrt(in_features)), one copy at a time, copy k
+    from ``generators[k]`` if given.
     """
 
-    def __init__(self, n_copies, in_features, out_features):
+    def __init__(self, n_copies, in_features, out_features, generators=None):
         super().__init__()
         bound = 1 / math.sqrt(in_features)
-        self.weight = nn.Parameter(torch.empty(n_copies, out_features, in_features).uniform_(-bound, bound))
-        self.bias = nn.Parameter(torch.empty(n_copies, 1, out_features).uniform_(-bound, bound))
+        weight, bias = torch.empty(n_copies, out_features, in_features), torch.empty(n_copies, 1, out_features)
+        for k in range(n_copies):
+            generator = generators[k] if generators else None
+            weight[k].uniform_(-bound, bound, generator=generator)
+            bias[k].uniform_(-bound, bound, generator=generator)
+        self.weight, self.bias = nn.Parameter(weight), nn.Parameter(bias)
 
     def forward(self, x):
         return torch.baddbmm(self.bias, x, self.weight.transpose(1, 2))
 
 
-def q_network(n_observations, n_actions, hidden_size=64, n_copies=1):
+def q_network(n_observations, n_actions, hidden_size=64, n_copies=1, generators=None):
     """Observations (K, batch, n_observations) -> action values (K, batch, n_actions)."""
-    return nn.Sequential(ParallelLinear(n_copies, n_observations, hidden_size), nn.ReLU(),
-                         ParallelLinear(n_copies, hidden_size, hidden_size), nn.ReLU(),
-                         ParallelLinear(n_copies, hidden_size, n_actions))
+    return nn.Sequential(ParallelLinear(n_copies, n_observations, hidden_size, generators), nn.ReLU(),
+                         ParallelLinear(n_copies, hidden_size, hidden_size, generators), nn.ReLU(),
+                         ParallelLinear(n_copies, hidden_size, n_actions, generators))
+
+
+def greedy_numpy(layers, observations):
+    """argmax_a of a ``q_network`` given as numpy (weight^T, bias) pairs, for (K, n_observations)
+    observations: the same products as ``q_values``, without torch's per-call cost."""
+    x = observations[:, None, :]
+    for i, (weight_t, bias) in enumerate(layers):
+        x = x @ weight_t + bias
+        if i < len(layers) - 1:
+            x = np.maximum(x, 0)
+    return x[:, 0].argmax(-1)
+
+
+class Uniforms:
+    """``width`` uniforms in [0, 1) per agent per call, agent k's from ``generators[k]`` alone
+    (so they do not depend on its companions), drawn ``block`` calls at a time: the numbers that
+    one call at a time would give, for a fraction of the cost."""
+
+    def __init__(self, generators, width, block=512):
+        self.generators, self.width, self.block = generators, width, block
+        self.used = block
+
+    def __call__(self):
+        if self.used == self.block:
+            self.values = np.stack([g.random((self.block, self.width)) for g in self.generators], axis=1)
+            self.used = 0
+        self.used += 1
+        return self.values[self.used - 1]
 
 
 def q_values(network, x):
@@ -83,15 +118,13 @@ class ReplayBuffer:
         self.position[agents] += 1
         self.size[agents] = np.minimum(self.size[agents] + 1, self.capacity[agents])
 
-    def sample(self, batch_size, generator=None):
-        """(states, actions, rewards, next_states, terminated) for every agent, each of shape
-        (n_agents, batch_size, ...)."""
-        n_agents, n = len(self.size), self.n_observations
-        size, position = (torch.as_tensor(a, device=self.device)[:, None] for a in (self.size, self.position))
-        uniform = torch.rand(n_agents, batch_size, generator=generator).to(self.device)
-        age = (uniform * size).long()                                # 0 = the newest transition
-        slot = (position - 1 - age) % self.max_size
-        batch = self.rows[self.agents, slot]
+    def sample(self, uniforms):
+        """A batch for every agent, drawn by ``uniforms`` (n_agents, batch_size) in [0, 1):
+        (states, actions, rewards, next_states, terminated), each (n_agents, batch_size, ...)."""
+        n = self.n_observations
+        age = (uniforms * self.size[:, None]).astype(np.int64)       # 0 = the newest transition
+        slot = (self.position[:, None] - 1 - age) % self.max_size
+        batch = self.rows[self.agents, torch.as_tensor(slot, device=self.device)]
         states, actions, rewards, next_states, terminated = batch.split([n, 1, 1, n, 1], dim=-1)
         return states, actions.squeeze(-1).long(), rewards.squeeze(-1), next_states, terminated.squeeze(-1)
 
@@ -104,17 +137,22 @@ class DQN:
     (the target is then computed by the network being trained). Exploration is epsilon-greedy,
     epsilon falling linearly from 1 to ``epsilon_end`` over ``epsilon_steps`` environment steps.
     Learning starts after ``learning_starts`` steps; the target period counts gradient steps.
+    ``seed``: one per agent, or one for all (agents of the same seed and settings then learn
+    the same; variants of one seed start from the same weights and the same start states).
     """
 
     def __init__(self, n_observations, n_actions, n_agents=1, hidden_size=32, lr=2e-3, gamma=0.99,
                  batch_size=32, replay_capacity=10_000, target_period=50, epsilon_end=0.05,
                  epsilon_steps=2_000, learning_starts=500, seed=0, device=None):
         self.device = torch.device(device) if device is not None else get_device()
-        torch.manual_seed(seed)
-        self.generator = torch.Generator().manual_seed(seed)
+        self.seeds = [int(s) for s in np.broadcast_to(seed, (n_agents,))]
         self.n_agents, self.n_actions, self.gamma, self.batch_size = n_agents, n_actions, gamma, batch_size
         self.epsilon_end, self.epsilon_steps, self.learning_starts = epsilon_end, epsilon_steps, learning_starts
-        self.q = q_network(n_observations, n_actions, hidden_size, n_agents).to(self.device)
+        weights = [torch.Generator().manual_seed(s) for s in self.seeds]
+        streams = [np.random.SeedSequence(s).spawn(2) for s in self.seeds]   # the cart has the seed itself
+        self.exploring = Uniforms([np.random.default_rng(s[0]) for s in streams], width=2)   # explore? which?
+        self.sampling = Uniforms([np.random.default_rng(s[1]) for s in streams], width=batch_size)
+        self.q = q_network(n_observations, n_actions, hidden_size, n_agents, weights).to(self.device)
         self.target = q_network(n_observations, n_actions, hidden_size, n_agents).to(self.device)
         self.target.load_state_dict(self.q.state_dict())
         # each network's parameters as views of one flat tensor: one optimizer step, and one
@@ -125,6 +163,10 @@ class DQN:
         self.agent_of_weight = torch.cat([torch.arange(n_agents, device=self.device).repeat_interleave(p[0].numel())
                                           for p in self.parameters])
         self.due_weights = {}
+        # on the CPU, acting reads the weights through numpy views of the same memory
+        self.numpy_layers = [(layer.weight.detach().numpy().transpose(0, 2, 1), layer.bias.detach().numpy())
+                             for layer in self.q if isinstance(layer, ParallelLinear)] \
+            if self.device.type == "cpu" else None
         self.optimizer = Adam([self.weights], lr=lr)                  # one step for all parameters
         self.buffer = ReplayBuffer(n_agents, n_observations, replay_capacity, self.device)
         self.target_period = np.broadcast_to(target_period, (n_agents,)).copy()
@@ -137,19 +179,22 @@ class DQN:
 
     @torch.no_grad()
     def act(self, observations):
-        """One action per agent (observations: (n_agents, n_observations))."""
+        """One action per agent, numpy in and out (observations: (n_agents, n_observations))."""
         self.steps += 1
-        greedy = q_values(self.q, observations[:, None, :]).squeeze(1).argmax(-1)
-        explore = torch.rand(self.n_agents, generator=self.generator).to(self.device) < self.epsilon
-        random = torch.randint(self.n_actions, (self.n_agents,), generator=self.generator).to(self.device)
-        return torch.where(explore, random, greedy)
+        if self.numpy_layers:
+            greedy = greedy_numpy(self.numpy_layers, observations)
+        else:
+            x = torch.as_tensor(observations, device=self.device)[:, None, :]
+            greedy = q_values(self.q, x).squeeze(1).argmax(-1).cpu().numpy()
+        coin, pick = self.exploring().T
+        return np.where(coin < self.epsilon, (pick * self.n_actions).astype(np.int64), greedy)
 
     def update(self):
         """One gradient step of every agent on a batch from its buffer; the loss of each."""
         if self.steps < self.learning_starts:
             return None
         self.updates += 1
-        states, actions, rewards, next_states, terminated = self.buffer.sample(self.batch_size, self.generator)
+        states, actions, rewards, next_states, terminated = self.buffer.sample(self.sampling())
         with torch.no_grad():                                          # y = r + gamma max_a' q_target
             next_q = q_values(self.target, next_states).max(-1).values
             target = rewards + self.gamma * (1 - terminated) * next_q
@@ -174,14 +219,15 @@ class DQN:
 
 
 class DQNRun:
-    """Every agent of ``agent`` playing its own CartPole-v1: ``advance(n)`` plays n environment
-    steps, with one gradient step every ``train_every`` steps (Mnih et al. took 4). The returns
-    of finished episodes and the step at which each ended are kept per agent."""
+    """Every agent of ``agent`` playing its own CartPole-v1, seeded with the agent's seed:
+    ``advance(n)`` plays n environment steps, with one gradient step every ``train_every`` steps
+    (Mnih et al. took 4). The returns of finished episodes and the step at which each ended are
+    kept per agent."""
 
-    def __init__(self, agent, seed=0, train_every=2):
+    def __init__(self, agent, train_every=4):
         self.agent, self.train_every = agent, train_every
         self.envs = cartpole_vector(agent.n_agents)
-        self.observations, _ = self.envs.reset(seed=seed)          # numpy, as the carts give them
+        self.observations, _ = self.envs.reset(seed=agent.seeds)   # numpy, as the carts give them
         self.episode_returns = [[] for _ in range(agent.n_agents)]
         self.episode_ends = [[] for _ in range(agent.n_agents)]
         self.running = np.zeros(agent.n_agents)               # return of each current episode
@@ -192,7 +238,7 @@ class DQNRun:
         agent, device, obs = self.agent, self.agent.device, self.observations
         for _ in range(n_steps):
             self.n_steps += 1
-            actions = agent.act(torch.as_tensor(obs, device=device)).cpu().numpy()
+            actions = agent.act(obs)
             next_obs, rewards, terminated, truncated, _ = self.envs.step(actions)
             real = np.flatnonzero(~self.resetting)                    # not a reset
             rows = np.concatenate([obs, actions[:, None], rewards[:, None], next_obs,
@@ -209,6 +255,18 @@ class DQNRun:
             self.resetting = done
             obs = next_obs
         self.observations = obs
+
+    def select(self, agents):
+        """The run of the listed agents alone: what training only them would have given (their
+        random numbers are their own), read from this run."""
+        agents = list(agents)
+        part, part.agent = copy.copy(self), copy.copy(self.agent)
+        part.agent.n_agents, part.agent.seeds = len(agents), [self.agent.seeds[k] for k in agents]
+        part.agent.value_estimates = [values[agents] for values in self.agent.value_estimates]
+        for name in ("episode_returns", "episode_ends"):
+            setattr(part, name, [getattr(self, name)[k] for k in agents])
+        part.observations, part.running = self.observations[agents], self.running[agents]
+        return part
 
     def value_curve(self):
         """Mean of max_a' q_target(s', a') over each update's batch, per agent: shape
@@ -230,9 +288,9 @@ class DQNRun:
         return edges, curves
 
 
-def train_dqn(agent, n_steps, seed=0, train_every=2):
+def train_dqn(agent, n_steps, train_every=4):
     """Run every agent of ``agent`` on its own CartPole-v1 for ``n_steps`` steps (``DQNRun``)."""
-    run = DQNRun(agent, seed, train_every)
+    run = DQNRun(agent, train_every)
     run.advance(n_steps)
     run.envs.close()
     return run

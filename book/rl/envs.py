@@ -55,9 +55,14 @@ class CartPoles:
         self.rewards = np.ones(num_envs, dtype=np.float32)           # +1 per step, copied
 
     def reset(self, seed=None):
-        if seed is not None or self.rng is None:
+        """``seed``: one for all carts, drawn from one generator as gymnasium's vector env draws
+        them, or one per cart: cart k is then gymnasium's CartPole-v1 reset with ``seed[k]``,
+        whatever the other carts do."""
+        if np.ndim(seed) == 1:
+            self.rng = [np.random.default_rng(s) for s in seed]
+        elif seed is not None or self.rng is None:
             self.rng = np.random.default_rng(seed)     # gymnasium: Generator(PCG64(SeedSequence(seed)))
-        self.state = self.rng.uniform(low=-0.05, high=0.05, size=(4, self.num_envs))
+        self.state = self.starts(np.ones(self.num_envs, dtype=bool))
         self.steps = np.zeros(self.num_envs, dtype=np.int32)
         self.ended = np.zeros(self.num_envs, dtype=bool)          # reset at the next step
         return self.state.T.astype(np.float32), {}
@@ -81,11 +86,17 @@ class CartPoles:
         reward = self.rewards.copy()
         if np.count_nonzero(self.ended):                # the ended episodes restart instead
             ended = self.ended
-            self.state[:, ended] = self.rng.uniform(low=-0.05, high=0.05, size=(4, np.count_nonzero(ended)))
+            self.state[:, ended] = self.starts(ended)
             self.steps[ended] = 0
             reward[ended], terminated[ended], truncated[ended] = 0.0, False, False
         self.ended = terminated | truncated
         return self.state.T.astype(np.float32), reward, terminated, truncated, {}
+
+    def starts(self, carts):
+        """Start states of the carts marked in ``carts``: shape (4, how many)."""
+        if isinstance(self.rng, list):
+            return np.stack([self.rng[k].uniform(low=-0.05, high=0.05, size=4) for k in np.flatnonzero(carts)], 1)
+        return self.rng.uniform(low=-0.05, high=0.05, size=(4, np.count_nonzero(carts)))
 
     def close(self):
         pass

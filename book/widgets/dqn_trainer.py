@@ -9,7 +9,8 @@ reference lines; the size of each variant's values, the mean of max_a' Q(s', a')
 batch, on a log scale, with 1 / (1 - gamma) = 100, above which no return can be; below, the
 cart of the first variant, drawn from its state as it plays. All variants train at once,
 each with its own network, buffer and cart (one matrix product serves them all); one training
-step is STEPS_PER_STEP environment steps of every variant.
+step is STEPS_PER_STEP environment steps of every variant. The variants share the seed: they
+start from the same weights and their carts from the same states.
 """
 import ipywidgets as widgets
 import numpy as np
@@ -21,7 +22,7 @@ from .cartpole_trainer import cart_figure, cart_shapes, random_return
 from .training import (Growing, Refused, TrainingWidget, check_range, figure, number, set_curve)
 
 VARIANTS = ("DQN", "no target network", "no replay", "neither")
-STEPS_PER_STEP = 8         # environment steps per training step (4 gradient steps)
+STEPS_PER_STEP = 8         # environment steps per training step (2 gradient steps)
 GAMMA = 0.99
 BATCH = 32
 MOST = 500.0               # CartPole-v1 ends an episode after 500 steps
@@ -70,10 +71,14 @@ class DQNTrainer(TrainingWidget):
         agent = dqn.DQN(4, 2, n_agents=len(names), hidden_size=settings["hidden_size"],
                         lr=settings["learning_rate"], gamma=GAMMA, batch_size=BATCH,
                         replay_capacity=capacity, target_period=period, seed=settings["seed"])
-        run = dqn.DQNRun(agent, seed=settings["seed"])
+        run = dqn.DQNRun(agent)
+        self.prepare(run, settings)
+        return run, settings["steps"] // STEPS_PER_STEP, agent.device
+
+    def prepare(self, run, settings):
+        names, steps = settings["variants"], settings["steps"]
         run.names, run.values = names, Growing()
         chance = random_return()
-        steps = settings["steps"]
         with self.returns_figure.batch_update(), self.values_figure.batch_update():
             self.returns_figure.data, self.values_figure.data = (), ()
             for k, name in enumerate(names):
@@ -86,13 +91,12 @@ class DQNTrainer(TrainingWidget):
                                       (chance, f"random policy ({chance:.1f})", "dash")):
                 self.returns_figure.add_scatter(x=[1, steps], y=[value] * 2, mode="lines", name=name,
                                                 line=dict(color="black", dash=dash, width=1))
-            updates = max(1, (steps - agent.learning_starts) // run.train_every)
+            updates = max(1, (steps - run.agent.learning_starts) // run.train_every)
             bound = 1 / (1 - GAMMA)
             self.values_figure.add_scatter(x=[1, updates], y=[bound] * 2, mode="lines",
                                            name=f"1 / (1 − γ) = {bound:.0f}: no return is larger",
                                            line=dict(color="black", dash="dash", width=1))
             self.cart.layout.shapes = cart_shapes(0.0, 0.0)
-        return run, steps // STEPS_PER_STEP, agent.device
 
     def step(self, run):
         before = run.n_steps

@@ -7,7 +7,9 @@ once per value of one control, the other controls at their values, and returns o
 figure of the chosen widget figure whose slider moves between the runs, each titled with the
 widget's own words for how it ended, and the runs by value. For a control that only changes
 what is drawn (``drawn_only``), the widget trains once and each value is a redraw. Heatmaps
-share one colour range across the frames unless ``common_colours`` is False.
+share one colour range across the frames unless ``common_colours`` is False. Runs trained
+elsewhere, one per value (``trained``), are drawn by the widget (``show``) instead of trained
+again: a page's own computation then serves its figure and the slider's frames.
 """
 import contextlib
 import textwrap
@@ -75,7 +77,7 @@ def _default_template():
 
 
 def explorable(widget, control, values, figure=0, drawn_only=False, label=None,
-               common_colours=True, **settings):
+               common_colours=True, trained=None, **settings):
     if isinstance(widget, type):               # a widget class: made here, with no browser
         with without_browser():
             widget = widget()
@@ -85,7 +87,10 @@ def explorable(widget, control, values, figure=0, drawn_only=False, label=None,
     if drawn_only:
         run, note = widget.run_to_end(**settings)
     for value in values:
-        if drawn_only:
+        if trained is not None:
+            run = trained[value]
+            note = widget.show(run, **settings, **{control: value})
+        elif drawn_only:
             box.value = value
             widget._draw(run)
         else:

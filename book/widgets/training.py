@@ -305,6 +305,11 @@ class TrainingWidget:
     def summary(self, run):
         return ""
 
+    def prepare(self, run, settings):
+        """Set up the figures for a run of these settings (``show``); widgets whose
+        ``make_run`` sets up the figures for its run implement it."""
+        raise NotImplementedError(f"{type(self).__name__} cannot show a run trained elsewhere")
+
     # ----------------------------------------------------------- behaviour
     def run_to_end(self, **values):
         """Set controls (``name=value``) and train to the end at once, without the kernel
@@ -331,6 +336,19 @@ class TrainingWidget:
             self._started = time.perf_counter()
             self._draw(run)
         return run, outcome or self.summary(run)
+
+    def show(self, run, **values):
+        """Set controls (``name=value``) and draw ``run``, trained elsewhere with these settings
+        (e.g. agents of a page's lockstep run, ``dqn.DQNRun.select``), as ``run_to_end`` would
+        have drawn it; returns the summary."""
+        for name, value in values.items():
+            getattr(self, name).value = value
+        for fig in self.figures:
+            fig.layout.annotations = ()
+        self.prepare(run, self.settings())
+        self.run, self._started = run, time.perf_counter()
+        self._draw(run)
+        return self.summary(run)
 
     def _ipython_display_(self):
         from IPython.display import display

@@ -654,6 +654,31 @@ def test_explorable_redraws_for_a_control_that_only_changes_the_drawing():
             for step in fig.layout.sliders[0].steps] == ["gain 0.5", "gain 2"]
 
 
+def test_explorable_replays_one_run_as_the_runs_of_each_length():
+    """``replay``: one run to the longest length, each frame cut at its step count, equals the
+    figure and the summary of the widget's own run of that many steps."""
+    import plotly
+
+    from book.widgets.static import explorable, frame, without_browser
+
+    settings = dict(length=10, budget=300)
+    fig, runs = explorable(GatedRace, "steps", [4, 9], replay=True, **settings)
+    assert [len(t.history.loss) for t in runs[4].values()] == [4] * 4
+    assert [len(t.history.loss) for t in runs[9].values()] == [9] * 4
+    for value, step in zip((4, 9), fig.layout.sliders[0].steps):
+        with without_browser():
+            fresh = GatedRace(**settings, steps=value)
+        _, note = fresh.run_to_end()
+        expected = frame(fresh.figure, note)
+        shown = {t.name: t for t, visible in zip(fig.data, step.args[0]["visible"]) if visible}
+        assert step.args[1]["title.text"] == expected["layout"]["title"]["text"]
+        assert sorted(shown) == sorted(t["name"] for t in expected["data"])
+        for theirs in expected["data"]:
+            if theirs.get("y") is not None and len(theirs["y"]):
+                np.testing.assert_array_equal(array(shown[theirs["name"]].y), array(theirs["y"]))
+                np.testing.assert_array_equal(array(shown[theirs["name"]].x), array(theirs["x"]))
+
+
 def test_plotly_code_travels_in_a_model_of_its_own_before_the_first_figure():
     """Plotly's browser code (5 MB, for front ends without the course's extension) goes once
     per kernel in a model of its own (``PlotlyCode``), opened before the first figure; every

@@ -5,6 +5,7 @@ and ||dL/dh_t|| for every t, clips and updates. It returns plain arrays, so widg
 between yields and tests call it directly. With several gains (a sweep) the K models train
 as one batched model, each with its own loss, clipping and divergence.
 """
+import copy
 import math
 from dataclasses import dataclass, field
 
@@ -288,6 +289,17 @@ class Trainer:
         self.history.grad_norms.append(norms)
         self.steps += 1
         return loss, norms
+
+    def until(self, n_steps):
+        """The record of this trainer's first ``n_steps`` steps: a copy whose history and step
+        count stop there, as a run of ``n_steps`` steps would have left them (the same seeded
+        batches up to that step). Its model is this one's, trained to the end: read the
+        history, not the weights."""
+        part = copy.copy(self)
+        part.history = History(loss=self.history.loss[:n_steps], grad_norms=self.history.grad_norms[:n_steps],
+                               diverged_at=np.where(self.history.diverged_at < n_steps, self.history.diverged_at, -1))
+        part.steps, part.partial = min(n_steps, self.steps), None
+        return part
 
     def run(self, n_steps, stop_if_diverged=False):
         """Train ``n_steps`` steps, or with ``stop_if_diverged`` until every model has diverged

@@ -28,6 +28,13 @@ def relative_loss(trainer, window=20, loss=None):
     return np.convolve(loss, kernel, mode="valid")
 
 
+def scale(trainer):
+    """What a contender's loss is measured against: the task's baseline, or its first loss if
+    that was higher (and finite)."""
+    first = float(trainer.history.loss[0][0])
+    return max(trainer.task.baseline, first) if np.isfinite(first) else trainer.task.baseline
+
+
 class GatedRace(TrainingWidget):
     HEAVIEST = (dict(task="copy", length=300, budget=50000, steps=5000),
                 dict(task="adding", length=300, budget=50000, steps=5000))
@@ -55,25 +62,33 @@ class GatedRace(TrainingWidget):
                     steps=check_range("training steps", self.steps.value, 1, 5000))
 
     def make_run(self, settings):
+        settings = dict(settings)
         steps = settings.pop("steps")
         trainers = race(**settings, batch_size=BATCH)
+        self.prepare(trainers, dict(settings, steps=steps))
+        return trainers, steps, next(iter(trainers.values())).device
+
+    def prepare(self, trainers, settings):
         time_steps = sequence_length(settings["task"], settings["length"])
         for trainer in trainers.values():
             cell = trainer.model.recurrent.cell
             trainer.parts = parts_for(trainer.kind, time_steps, cell.hidden_size, 1, BATCH,
                                       trainer.task.input_size)
             trainer.losses = Growing()
-        self._scale = {}
+        self._scale = {name: scale(t) for name, t in trainers.items() if t.history.loss}
         with self.figure.batch_update():
             self.figure.data = ()
             for k, name in enumerate(trainers):
                 self.figure.add_scatter(x=[], y=[], mode="lines", name=name,
                                         line=dict(color=PALETTE[k]))
-            self.figure.add_scatter(x=[1, steps], y=[1, 1], mode="lines", name="memoryless baseline",
+            self.figure.add_scatter(x=[1, settings["steps"]], y=[1, 1], mode="lines",
+                                    name="memoryless baseline",
                                     line=dict(color="black", dash="dash", width=1))
             self.figure.add_scatter(x=[], y=[], mode="markers", name="step in progress (so far)",
                                     marker=dict(size=9, symbol="circle-open", line=dict(width=2)))
-        return trainers, steps, next(iter(trainers.values())).device
+
+    def after(self, trainers, n_steps):
+        return {name: trainer.until(n_steps) for name, trainer in trainers.items()}
 
     def step(self, trainers):
         for k, (name, trainer) in enumerate(trainers.items()):
@@ -81,9 +96,8 @@ class GatedRace(TrainingWidget):
                 yield                               # a contender's step is a part of its own
             loss, _ = yield from trainer.step_in_parts(trainer.parts)
             loss = float(loss[0])
-            if name not in self._scale:              # the task's scale: baseline or first loss
-                self._scale[name] = max(trainer.task.baseline, loss) if np.isfinite(loss) \
-                    else trainer.task.baseline
+            if name not in self._scale:
+                self._scale[name] = scale(trainer)
             message = divergence(trainer.steps, loss, self._scale[name], who=name,
                                  advice="lower the learning rate",
                                  scale_name="the memoryless baseline" if

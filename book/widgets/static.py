@@ -9,7 +9,9 @@ widget's own words for how it ended, and the runs by value. For a control that o
 what is drawn (``drawn_only``), the widget trains once and each value is a redraw. Heatmaps
 share one colour range across the frames unless ``common_colours`` is False. Runs trained
 elsewhere, one per value (``trained``), are drawn by the widget (``show``) instead of trained
-again: a page's own computation then serves its figure and the slider's frames.
+again: a page's own computation then serves its figure and the slider's frames. For a control
+that counts training steps, ``replay`` trains once, to the largest value, and each frame shows
+the run as it stood after that many steps (``widget.after``): what a run of that length gives.
 """
 import contextlib
 import textwrap
@@ -77,7 +79,7 @@ def _default_template():
 
 
 def explorable(widget, control, values, figure=0, drawn_only=False, label=None,
-               common_colours=True, trained=None, **settings):
+               common_colours=True, trained=None, replay=False, **settings):
     if isinstance(widget, type):               # a widget class: made here, with no browser
         with without_browser():
             widget = widget()
@@ -86,6 +88,9 @@ def explorable(widget, control, values, figure=0, drawn_only=False, label=None,
     frames, runs = {}, {}
     if drawn_only:
         run, note = widget.run_to_end(**settings)
+    if replay:
+        whole, _ = widget.run_to_end(**settings, **{control: max(values)})
+        trained = {value: widget.after(whole, value) for value in values}
     for value in values:
         if trained is not None:
             run = trained[value]

@@ -310,6 +310,11 @@ class TrainingWidget:
         ``make_run`` sets up the figures for its run implement it."""
         raise NotImplementedError(f"{type(self).__name__} cannot show a run trained elsewhere")
 
+    def after(self, run, n_steps):
+        """The run as a run of ``n_steps`` training steps would have ended (for ``explorable``'s
+        replay of one run); widgets whose runs can be cut short implement it."""
+        raise NotImplementedError(f"{type(self).__name__} cannot replay a run")
+
     # ----------------------------------------------------------- behaviour
     def run_to_end(self, **values):
         """Set controls (``name=value``) and train to the end at once, without the kernel

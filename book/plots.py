@@ -130,10 +130,12 @@ def scatter_2d(points, labels, title="", axis_names=("component 1", "component 2
 
 
 def curves(x, ys, title="", xaxis="", yaxis="", log_y=False, mode="lines+markers",
-           log_x=False, baselines=None, colours=None):
+           log_x=False, baselines=None, colours=None, dashes=None):
     """Several named curves over a shared x: ``ys`` maps name -> values. A curve shorter
     than x (a run stopped early) is drawn over the first values of x. ``colours`` maps a
-    name -> its colour (default: the palette in order), so a run keeps its colour across figures.
+    name -> its colour (default: the palette in order), so a run keeps its colour across figures;
+    ``dashes`` maps a name -> a dash style ("dot", "dash"), for a curve drawn over another that
+    it may cover.
 
     ``baselines`` maps name -> value: trivial baselines (predict the mean, chance) drawn as
     dashed horizontal lines across the x range. Log axes read as powers of ten.
@@ -141,7 +143,8 @@ def curves(x, ys, title="", xaxis="", yaxis="", log_y=False, mode="lines+markers
     fig = go.Figure()
     for i, (name, y) in enumerate(ys.items()):
         fig.add_scatter(x=np.asarray(x)[:len(y)], y=np.asarray(y), mode=mode, name=name,
-                        line=dict(color=(colours or {}).get(name, PALETTE[i % len(PALETTE)])))
+                        line=dict(color=(colours or {}).get(name, PALETTE[i % len(PALETTE)]),
+                                  dash=(dashes or {}).get(name)))
     x_ends = [np.min(x), np.max(x)]
     for dash, (name, value) in zip(["dash", "dot", "dashdot"] * 3, (baselines or {}).items()):
         fig.add_scatter(x=x_ends, y=[value, value], mode="lines", name=name,

@@ -400,7 +400,7 @@ def test_dqn_needs_both_ingredients(built_book):
     assert g["no_target_diverges_values"] > 100 * bound > 100 * g["no_target_diverges_dqn_values"]
     assert g["no_target_diverges_no_target"] < g["random_cartpole"]
     assert g["no_target_diverges_above_from"] < 1000
-    assert g["dqn_learns_dqn"] > 1.5 * g["replay_helps_no_replay"]
+    assert g["dqn_learns_dqn"] > 3 * g["replay_helps_no_replay"]
     # the trainer's figure, from the page's run: a target copied every 10 updates does not hold,
     # every 50 does
     assert g["trainer_period_values10"] > 100 * bound > bound > g["trainer_period_values50"]

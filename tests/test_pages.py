@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import jupytext
+import numpy as np
 import pytest
 from jupyter_cache import get_cache
 from nbclient import NotebookClient
@@ -140,3 +141,78 @@ def test_every_figure_says_in_words_what_it_shows(built_book, page):
     assert len(captions) == html.count("Plotly.newPlot("), "a figure without its text alternative"
     for caption in captions:
         assert caption.startswith("Figure: ") and "Figure: untitled" not in caption, caption
+
+
+def test_introduction_describes_the_book_as_its_table_of_contents_has_it():
+    """The introduction's list of parts is the table of contents: every part under its own
+    caption, its pages in order; the number of parts it states; and its map of the code names
+    every subpackage of ``book``."""
+    import yaml
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    text = (ROOT / "chapters" / "intro.md").read_text()
+    bullets = re.split(r"\n- ", text.split("## Parts", 1)[1].split("```", 1)[0].strip())
+    bullets = [b.lstrip("- ").replace("\n", " ") for b in bullets]
+    assert len(bullets) == len(toc["parts"])
+    for bullet, part in zip(bullets, toc["parts"]):
+        assert bullet.startswith(part["caption"]), (bullet[:60], part["caption"])
+        linked = re.findall(r"\{doc\}`([^`]+)`", bullet)
+        assert linked == [c["file"].removeprefix("chapters/") for c in part["chapters"]], part["caption"]
+    words = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
+    assert f"The book has {words[len(toc['parts'])]} parts" in text
+    packages = sorted(p.parent.name for p in (ROOT / "book").glob("*/__init__.py"))
+    code_map = text.split("## How the code is organised", 1)[1].split("##", 1)[0]
+    assert [p for p in packages if f"`book.{p}`" not in code_map] == []
+
+
+def _values(values):
+    """A plotly JSON array (a list, or numpy's bytes as plotly 6 writes them) as floats."""
+    import base64
+    if isinstance(values, dict) and "bdata" in values:
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).astype(float)
+    return np.asarray([np.nan if v is None else v for v in values], dtype=float)
+
+
+def hidden_traces(figure):
+    """Names of legend entries drawn exactly under a later trace of the same axes: the same
+    points, the later one solid and opaque (a dash or some transparency on top lets the lower
+    one show)."""
+    traces = [t for t in figure.get("data", []) if t.get("type", "scatter") == "scatter"
+              and t.get("x") is not None and t.get("y") is not None and t.get("visible", True) is True]
+    hidden = []
+    for i, low in enumerate(traces):
+        if low.get("showlegend") is False:
+            continue
+        for high in traces[i + 1:]:
+            same_axes = (low.get("xaxis"), low.get("yaxis")) == (high.get("xaxis"), high.get("yaxis"))
+            (x_low, y_low), (x_high, y_high) = ((_values(t["x"]), _values(t["y"])) for t in (low, high))
+            if not same_axes or x_low.shape != x_high.shape or y_low.shape != y_high.shape:
+                continue
+            covered = (np.allclose(x_low, x_high, equal_nan=True) and np.allclose(y_low, y_high, equal_nan=True)
+                       and (high.get("line") or {}).get("dash") in (None, "solid")
+                       and high.get("opacity", 1) == 1 and high.get("mode") == low.get("mode"))
+            if covered:
+                hidden.append(low.get("name"))
+    return hidden
+
+
+@pytest.mark.parametrize("page", CONTENT)
+def test_no_legend_entry_is_drawn_under_another(built_book, page):
+    """Every series a legend names can be seen: none lies exactly under a later, solid one."""
+    result = executed(built_book, page)
+    assert result is not None, f"{page} was not executed by the build"
+    figures = [o["data"][PLOTLY] for c in result["cells"] for o in c.get("outputs", [])
+               if PLOTLY in o.get("data", {})]
+    found = {}
+    for k, figure in enumerate(figures):
+        frames = [figure] + [dict(data=f.get("data", [])) for f in figure.get("frames", [])]
+        for frame in frames:
+            for name in hidden_traces(frame):
+                found.setdefault(k, []).append(name)
+    assert not found, f"{page}: figure -> legend entries hidden under another: {found}"
+
+
+def test_a_curve_drawn_on_another_counts_as_hidden_unless_dashed():
+    line = dict(type="scatter", mode="lines", x=[1, 2, 3], y=[4, 5, 6])
+    assert hidden_traces(dict(data=[dict(line, name="a"), dict(line, name="b")])) == ["a"]
+    assert hidden_traces(dict(data=[dict(line, name="a"), dict(line, name="b", line=dict(dash="dot"))])) == []
+    assert hidden_traces(dict(data=[dict(line, name="a"), dict(line, name="b", y=[4, 5, 7])])) == []

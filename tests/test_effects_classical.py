@@ -94,6 +94,8 @@ def test_kmeans_finds_blobs_elbow_and_fails_where_it_should(built_book):
     assert g["kmeans_fails_unstretched"] > 0.95 > 0.7 > g["kmeans_fails_stretched"]
     assert g["kmeans_fails_moons"] < 0.5 and g["kmeans_fails_circles"] < 0.1
     assert g["kmeans_fails_stretched_found"] < g["kmeans_fails_stretched_truth"]
+    # seeding: single runs from random points get stuck, from k-means++ not
+    assert g["seeding_random"] >= 2 and g["seeding_plus"] == 0 and g["seeding_worst"] > 1.5
 
 
 def test_linear_regression_descent_rates(built_book):

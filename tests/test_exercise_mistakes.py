@@ -7,6 +7,7 @@ fails the visible test the student runs, with a message that says what is wrong.
 visible tests and fails the hidden ones. The notebooks' own cells run in this process, the
 solution cells replaced by the answer tried.
 """
+import functools
 import json
 import runpy
 import subprocess
@@ -24,10 +25,16 @@ for _path in sorted((Path(__file__).parent / "mistakes").glob("*.py")):
         MISTAKES[f"{_path.stem}: {_name}"] = (_path.stem, _cell, _answer, _test)
 
 
+@functools.lru_cache(maxsize=None)
+def solution_passes(assignment, test):
+    """Whether the solution passes this visible test (run once per worker, not per mistake)."""
+    return run_cells(assignment, {}, test, hidden=False) is None
+
+
 @pytest.mark.parametrize("mistake", MISTAKES)
 def test_the_visible_test_catches_a_common_mistake(mistake):
     assignment, cell, answer, test = MISTAKES[mistake]
-    assert run_cells(assignment, {}, test, hidden=False) is None, "the solution passes"
+    assert solution_passes(assignment, test), "the solution passes"
     error = run_cells(assignment, {cell: answer}, test, hidden=False)
     assert isinstance(error, AssertionError), error
     assert str(error).strip(), "the visible test fails without saying what is wrong"

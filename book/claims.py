@@ -15,8 +15,15 @@ so text and check share one source. If the condition is false, it raises ``Claim
 with the sentence and the numbers: the page's execution fails, and with it the book build
 (``nb_execution_raise_on_error``), naming the page, the claim and why. The test suite reads
 the glued verdicts of every built page.
+
+A reader who runs a page in JupyterLab and changes its settings (as its "Try it" asks) may
+make a sentence false on purpose. There the kernel belongs to a notebook session (Jupyter's
+server names it in ``JPY_SESSION_NAME``; the build's and the tests' kernels have none), and a
+false claim is shown under the cell, with the sentence and the reader's numbers, instead of
+stopping the cell before its figure. ``COURSE_CLAIMS=strict`` makes such a kernel raise too.
 """
 import numbers
+import os
 import sys
 
 import numpy as np
@@ -46,24 +53,36 @@ def _show(value):
     return f"{value:.4g}" if isinstance(value, float) else repr(value)
 
 
+def exploring():
+    """Whether this kernel is a reader's notebook session (see the module's docstring)."""
+    return "JPY_SESSION_NAME" in os.environ and os.environ.get("COURSE_CLAIMS") != "strict"
+
+
 def claim(name, holds, sentence, glue=True, **evidence):
     """Check that ``sentence`` holds (``holds`` is the condition computed from ``evidence``).
 
-    Raises ClaimError if it does not; otherwise glues the evidence for the page's text and
-    returns True.
+    Raises ClaimError if it does not (in a reader's session it shows it instead); glues the
+    evidence, and the verdict, for the page's text. Returns nothing: a cell that ends with a
+    claim prints nothing.
     """
     evidence = {key: _plain(value) for key, value in evidence.items()}
     numbers_seen = ", ".join(f"{key} = {_show(value)}" for key, value in evidence.items())
-    if not bool(holds):
-        raise ClaimError(f"claim {name!r} is false: the page says \"{sentence}\", "
-                         f"but its own run gives {numbers_seen or 'no numbers'}")
+    holds = bool(holds)
+    if not holds:
+        message = (f"claim {name!r} is false: the page says \"{sentence}\", "
+                   f"but its own run gives {numbers_seen or 'no numbers'}")
+        if not exploring():
+            raise ClaimError(message)
+        from IPython.display import Markdown, display
+        display(Markdown(f"**With these settings the page's text no longer holds.** The page says "
+                         f"\"{sentence}\"; this run gives {numbers_seen or 'no numbers'}."))
     if glue:
         from myst_nb import glue as myst_glue
         for key, value in evidence.items():
             myst_glue(f"{name}_{key}", value, display=False)
-        myst_glue(name, True, display=False)
-    CHECKED.append((name, sentence, evidence))
-    return True
+        myst_glue(name, holds, display=False)
+    if holds:
+        CHECKED.append((name, sentence, evidence))
 
 
 def provenance(seed, baseline, device=None):

@@ -11,7 +11,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from book.claims import ClaimError, claim
+from book.claims import CHECKED, ClaimError, claim
 from conftest import ROOT, ceiling, toc_pages
 
 PAGE = """---
@@ -38,7 +38,8 @@ The cosine schedule ends at {glue:text}`cosine_wins_cosine`.
 
 
 def test_a_true_claim_passes_and_a_false_one_names_sentence_and_numbers():
-    assert claim("ok", 1 < 2, "one is less than two", one=1, two=2, glue=False)
+    assert claim("ok", 1 < 2, "one is less than two", one=1, two=2, glue=False) is None
+    assert CHECKED[-1] == ("ok", "one is less than two", {"one": 1, "two": 2})
     with pytest.raises(ClaimError, match=r"'cosine_wins' is false: the page says \"the cosine "
                        r"schedule ends lower\", but its own run gives cosine = 0.121, "
                        r"constant = 0.073"):
@@ -54,6 +55,23 @@ def test_a_false_claim_fails_the_page():
     assert "claim 'cosine_wins' is false: the page says \"the cosine schedule ends lower " \
            "than the constant rate\", but its own run gives constant = 0.073, cosine = 0.121" \
            in str(failure.value)
+
+
+def test_a_readers_session_shows_a_false_claim_and_goes_on(monkeypatch):
+    """In a kernel of a notebook session (JupyterLab names it in JPY_SESSION_NAME), a reader who
+    changed a page's settings sees the sentence that no longer holds, and the cell runs on; with
+    COURSE_CLAIMS=strict it fails as in the build."""
+    monkeypatch.setenv("JPY_SESSION_NAME", "page.ipynb")
+    nb = jupytext.reads(PAGE + "\n```{code-cell} ipython3\nprint('the figure')\n```\n", fmt="md:myst")
+    NotebookClient(nb, timeout=ceiling(60), kernel_name="python3").execute()
+    shown = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    text = " ".join(str(o.get("data", {}).get("text/markdown", "")) + o.get("text", "") for o in shown)
+    assert "the page's text no longer holds" in text and "cosine = 0.121" in text
+    assert "the figure" in text
+    monkeypatch.setenv("COURSE_CLAIMS", "strict")
+    with pytest.raises(CellExecutionError):
+        NotebookClient(jupytext.reads(PAGE, fmt="md:myst"), timeout=ceiling(60),
+                       kernel_name="python3").execute()
 
 
 def test_a_false_claim_fails_the_book_build(tmp_path):

@@ -101,8 +101,11 @@ class BanditLab(TrainingWidget):
             for fig in (self.reward_figure, self.optimal_figure):
                 fig.data = ()
                 for k, name in enumerate(lab.agents):
+                    # ε-greedy at ε = 0 is the greedy agent: dotted, its curve on the other's
+                    same = name == "ε-greedy" and settings["epsilon"] == 0 and "greedy" in lab.agents
                     fig.add_scatter(x=[], y=[], mode="lines", name=lab.names[name],
-                                    line=dict(color=PALETTE[AGENTS.index(name)], width=1.5))
+                                    line=dict(color=PALETTE[AGENTS.index(name)], width=1.5,
+                                              dash="dot" if same else None))
             for value, what, dash in ((lab.best_reward, "the best arm", "dot"),
                                       (lab.random_reward, "a random arm", "dash")):
                 self.reward_figure.add_scatter(x=[1, steps], y=[value] * 2, mode="lines",

@@ -79,10 +79,12 @@ class ClippingExplorer(TrainingWidget):
             self.surface.data = self.surface.data[:1]
             self.norm_figure.data = ()
             for k, name in enumerate(run.runs, start=1):
+                # the clipped path dashed: where clipping never acts it lies on the other one
+                dash = "dash" if run.runs[name] is not None else None
                 self.surface.add_scatter(x=[], y=[], mode="lines+markers", name=name,
-                                         line=dict(color=PALETTE[k]), marker=dict(size=4))
+                                         line=dict(color=PALETTE[k], dash=dash), marker=dict(size=4))
                 self.norm_figure.add_scatter(x=[], y=[], mode="lines", name=name,
-                                             line=dict(color=PALETTE[k]))
+                                             line=dict(color=PALETTE[k], dash=dash))
         return run, settings["steps"], torch.device("cpu")
 
     def step(self, run):

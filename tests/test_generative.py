@@ -55,3 +55,14 @@ def test_contrastive_divergence_approaches_the_exact_distribution_and_cd10_more_
                 rbm.contrastive_divergence(v[order[i:i + 50]], k=k, learning_rate=0.05)
         kl[k] = kl_divergence(p, log_probs(rbm, states))
     assert uniform > 5 and kl[1] < uniform / 2 and kl[10] < kl[1]
+
+
+def test_the_rbm_page_measures_cd1_against_cd10_and_the_magnetization(built_book):
+    from built import glued
+    g = glued(built_book, "generative/rbm")
+    assert g["cd_k"] is True and g["magnetization"] is True
+    assert 6 < g["cd_k_uniform"] < 7                                  # log 2^16 minus the entropy at T_c
+    assert g["cd_k_cd10"] < g["cd_k_cd1"] / 2 < g["cd_k_uniform"] / 4
+    assert g["cd_k_cd10_12"] < g["cd_k_cd1_12"]
+    assert abs(g["magnetization_cd10"] - g["magnetization_exact"]) < 0.05
+    assert g["magnetization_random"] < 0.3 < 0.7 < g["magnetization_exact"]

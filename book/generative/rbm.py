@@ -87,3 +87,17 @@ def kl_divergence(p, log_q):
     """KL(p || q) = sum p (log p - log q), over the states where p > 0."""
     keep = p > 0
     return float((p[keep] * (np.log(p[keep]) - log_q[keep])).sum())
+
+
+def train(rbm, data, k=1, epochs=60, batch_size=50, learning_rate=0.05, record=None, every=1):
+    """CD-k over ``epochs`` passes through ``data`` (rows of 0/1) in mini-batches, a fresh
+    order each pass; ``record(rbm)`` after every ``every``-th epoch, its values returned as a
+    list."""
+    recorded = []
+    for epoch in range(1, epochs + 1):
+        order = rbm.rng.permutation(len(data))
+        for start in range(0, len(data), batch_size):
+            rbm.contrastive_divergence(data[order[start:start + batch_size]], k, learning_rate)
+        if record is not None and epoch % every == 0:
+            recorded.append(record(rbm))
+    return recorded

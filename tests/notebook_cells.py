@@ -7,10 +7,11 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_cells(assignment, answers, test_cell, hidden):
+def run_cells(assignment, answers, test_cell, hidden, other_tests=True):
     """Run the solution notebook with some cells replaced by ``answers`` (grade id -> code),
     up to ``test_cell``; return the exception its test raised (None: it passed). Without
-    ``hidden`` the test cell runs as students see it."""
+    ``hidden`` the test cell runs as students see it; without ``other_tests`` the graded cells
+    before it are skipped (they only check; some train a model first)."""
     nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", 4)
     namespace = {}
     for cell in nb.cells:
@@ -20,6 +21,8 @@ def run_cells(assignment, answers, test_cell, hidden):
         source = answers.get(grade_id, cell.source)
         if not hidden:
             source = re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", "", source, flags=re.S)
+        if not other_tests and cell.metadata.get("nbgrader", {}).get("grade") and grade_id != test_cell:
+            continue
         if grade_id == test_cell:
             try:
                 exec(compile(source, test_cell, "exec"), namespace)

@@ -28,14 +28,14 @@ for _path in sorted((Path(__file__).parent / "mistakes").glob("*.py")):
 @functools.lru_cache(maxsize=None)
 def solution_passes(assignment, test):
     """Whether the solution passes this visible test (run once per worker, not per mistake)."""
-    return run_cells(assignment, {}, test, hidden=False) is None
+    return run_cells(assignment, {}, test, hidden=False, other_tests=False) is None
 
 
 @pytest.mark.parametrize("mistake", MISTAKES)
 def test_the_visible_test_catches_a_common_mistake(mistake):
     assignment, cell, answer, test = MISTAKES[mistake]
     assert solution_passes(assignment, test), "the solution passes"
-    error = run_cells(assignment, {cell: answer}, test, hidden=False)
+    error = run_cells(assignment, {cell: answer}, test, hidden=False, other_tests=False)
     assert isinstance(error, AssertionError), error
     assert str(error).strip(), "the visible test fails without saying what is wrong"
 

@@ -9,6 +9,17 @@ import re
 PLOTLY = "application/vnd.plotly.v1+json"
 
 
+def plotly_array(values):
+    """A figure's array as numbers, decoded when plotly stored it as base64 ("bdata"); None,
+    where a trace has a gap, as NaN."""
+    import base64
+
+    import numpy as np
+    if isinstance(values, dict) and "bdata" in values:
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+    return np.asarray(values, dtype=float)
+
+
 def glued(build, page):
     """Every value a page glued, by key, as a Python value: numbers, claim verdicts and text."""
     path = build / "jupyter_execute" / "chapters" / f"{page}.glue.json"

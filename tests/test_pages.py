@@ -18,6 +18,7 @@ from jupyter_cache import get_cache
 from nbclient import NotebookClient
 
 from book.execute_pages import ONE_THREAD
+from built import plotly_array
 from conftest import ROOT, ceiling, toc_pages
 
 PAGES = toc_pages()
@@ -166,19 +167,11 @@ def test_introduction_describes_the_book_as_its_table_of_contents_has_it():
     assert len(packages) >= 6 and [p for p in packages if f"`book.{p}`" not in code_map] == []
 
 
-def _values(values):
-    """A plotly JSON array (a list, or numpy's bytes as plotly 6 writes them) as floats."""
-    import base64
-    if isinstance(values, dict) and "bdata" in values:
-        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).astype(float)
-    return np.asarray([np.nan if v is None else v for v in values], dtype=float)
-
-
 def _coordinates(values):
     """One coordinate of a trace's points: numbers rounded so that equal numbers compare equal,
     categories (bar labels, names) as they are; None where nothing is drawn."""
     try:
-        numbers = _values(values)
+        numbers = plotly_array(values)
     except (TypeError, ValueError):
         return [None if v is None else str(v) for v in values]
     return [round(v, 9) if np.isfinite(v) else None for v in numbers.tolist()]

@@ -13,6 +13,7 @@ from book.widgets import (BanditLab, CartPoleTrainer, CliffExplorer, ClippingExp
                           GatedRace, GradientFlowExplorer, GridworldPlanner, OptimizerRace, Playground, TSNEExplorer)
 from book.widgets.training import MAX_POINTS, PLACEHOLDER
 from book.widgets.tsne_explorer import validate
+from built import plotly_array
 from conftest import ceiling
 
 WIDGETS = (GradientFlowExplorer, ClippingExplorer, GatedRace, OptimizerRace, Playground, BanditLab,
@@ -607,14 +608,6 @@ def test_optimizer_race_draws_paths_survives_divergence_and_stops():
     run(drive())
 
 
-def array(values):
-    """A figure's array, decoded when plotly stored it as base64 ("bdata")."""
-    import base64
-    if isinstance(values, dict) and "bdata" in values:
-        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
-    return np.asarray(values, dtype=float)
-
-
 def test_explorable_frames_are_the_widgets_own_runs():
     """The static figure's frames are the widget's runs: each slider step shows the shared
     surface once and its own paths, equal to a fresh run at that value; controls restored."""
@@ -634,8 +627,8 @@ def test_explorable_frames_are_the_widgets_own_runs():
         fresh.run_to_end(clip=value)
         assert [t.name for t in shown[1:]] == ["no clipping", f"clipped at {value:g}"]
         for mine, theirs in zip(shown[1:], fresh.surface.data[1:]):
-            np.testing.assert_array_equal(array(mine.x), array(theirs.x))
-            np.testing.assert_array_equal(array(mine.y), array(theirs.y))
+            np.testing.assert_array_equal(plotly_array(mine.x), plotly_array(theirs.x))
+            np.testing.assert_array_equal(plotly_array(mine.y), plotly_array(theirs.y))
         assert f"clipped at {value:g}: longest step" in step.args[1]["title.text"]
     assert not np.array_equal(runs[0.5].paths["clipped at 0.5"], runs[2.0].paths["clipped at 2"])
 
@@ -675,8 +668,9 @@ def test_explorable_replays_one_run_as_the_runs_of_each_length():
         assert sorted(shown) == sorted(t["name"] for t in expected["data"])
         for theirs in expected["data"]:
             if theirs.get("y") is not None and len(theirs["y"]):
-                np.testing.assert_array_equal(array(shown[theirs["name"]].y), array(theirs["y"]))
-                np.testing.assert_array_equal(array(shown[theirs["name"]].x), array(theirs["x"]))
+                mine = shown[theirs["name"]]
+                np.testing.assert_array_equal(plotly_array(mine.y), plotly_array(theirs["y"]))
+                np.testing.assert_array_equal(plotly_array(mine.x), plotly_array(theirs["x"]))
 
 
 def test_plotly_code_travels_in_a_model_of_its_own_before_the_first_figure():

@@ -58,13 +58,8 @@ class RBM:
     def contrastive_divergence(self, v, k=1, learning_rate=0.05):
         """One CD-k step on a batch of visible states; the mean reconstruction error."""
         h_data = self.hidden_probs(v)
-        v_model = v
-        h = self.draw(h_data)
-        for step in range(k):
-            v_model = self.draw(self.visible_probs(h))
-            h_model = self.hidden_probs(v_model)
-            if step < k - 1:
-                h = self.draw(h_model)
+        v_model = self.gibbs(v, k)                       # the negative chain, k steps from the data
+        h_model = self.hidden_probs(v_model)
         n = len(v)
         self.weight += learning_rate * (h_data.T @ v - h_model.T @ v_model) / n
         self.visible_bias += learning_rate * (v - v_model).mean(0)

@@ -62,11 +62,9 @@ class GatedRace(TrainingWidget):
                     steps=check_range("training steps", self.steps.value, 1, 5000))
 
     def make_run(self, settings):
-        settings = dict(settings)
-        steps = settings.pop("steps")
-        trainers = race(**settings, batch_size=BATCH)
-        self.prepare(trainers, dict(settings, steps=steps))
-        return trainers, steps, next(iter(trainers.values())).device
+        trainers = race(**{k: v for k, v in settings.items() if k != "steps"}, batch_size=BATCH)
+        self.prepare(trainers, settings)
+        return trainers, settings["steps"], next(iter(trainers.values())).device
 
     def prepare(self, trainers, settings):
         time_steps = sequence_length(settings["task"], settings["length"])
@@ -75,7 +73,6 @@ class GatedRace(TrainingWidget):
             trainer.parts = parts_for(trainer.kind, time_steps, cell.hidden_size, 1, BATCH,
                                       trainer.task.input_size)
             trainer.losses = Growing()
-        self._scale = {name: scale(t) for name, t in trainers.items() if t.history.loss}
         with self.figure.batch_update():
             self.figure.data = ()
             for k, name in enumerate(trainers):
@@ -96,12 +93,11 @@ class GatedRace(TrainingWidget):
                 yield                               # a contender's step is a part of its own
             loss, _ = yield from trainer.step_in_parts(trainer.parts)
             loss = float(loss[0])
-            if name not in self._scale:
-                self._scale[name] = scale(trainer)
-            message = divergence(trainer.steps, loss, self._scale[name], who=name,
+            against = scale(trainer)
+            message = divergence(trainer.steps, loss, against, who=name,
                                  advice="lower the learning rate",
                                  scale_name="the memoryless baseline" if
-                                 self._scale[name] == trainer.task.baseline else "its first loss")
+                                 against == trainer.task.baseline else "its first loss")
             if message:
                 return message
         return None
@@ -125,7 +121,7 @@ class GatedRace(TrainingWidget):
 
     def summary(self, trainers):
         worse = [name for name, t in trainers.items()
-                 if relative_loss(t)[-1] * t.task.baseline > 2 * self._scale[name]]
+                 if relative_loss(t)[-1] * t.task.baseline > 2 * scale(t)]
         note = (f" {', '.join(worse)} ended above twice {'its' if len(worse) == 1 else 'their'} "
                 f"first loss: the learning rate is too high for {'it' if len(worse) == 1 else 'them'}."
                 if worse else "")

@@ -321,12 +321,8 @@ class TrainingWidget:
         loop: for figures computed when the book builds, and for tests. Returns the run and
         the final status message (a divergence, or the summary). On ``cpu_threads`` threads,
         as a live run: the same numbers."""
-        for name, value in values.items():
-            getattr(self, name).value = value
-        settings = self.settings()
+        settings = self._set(values)
         with torch_threads(self.cpu_threads), no_full_collections():
-            for fig in self.figures:
-                fig.layout.annotations = ()
             run, n_steps, _ = self.make_run(settings)
             self.run, outcome = run, None
             for _ in range(n_steps):
@@ -346,14 +342,19 @@ class TrainingWidget:
         """Set controls (``name=value``) and draw ``run``, trained elsewhere with these settings
         (e.g. agents of a page's lockstep run, ``dqn.DQNRun.select``), as ``run_to_end`` would
         have drawn it; returns the summary."""
-        for name, value in values.items():
-            getattr(self, name).value = value
-        for fig in self.figures:
-            fig.layout.annotations = ()
-        self.prepare(run, self.settings())
+        self.prepare(run, self._set(values))
         self.run, self._started = run, time.perf_counter()
         self._draw(run)
         return self.summary(run)
+
+    def _set(self, values):
+        """Set controls (``name=value``), clear the figures' placeholders; the settings."""
+        for name, value in values.items():
+            getattr(self, name).value = value
+        settings = self.settings()
+        for fig in self.figures:
+            fig.layout.annotations = ()
+        return settings
 
     def _ipython_display_(self):
         from IPython.display import display

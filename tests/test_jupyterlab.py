@@ -132,7 +132,7 @@ def notebook_in_chromium(lab, notebook, count):
     with playwright.sync_playwright() as p:
         browser = chromium.launch(p)
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        outside = chromium.offline(context, lab, "ws://127.0.0.1")
+        outside = chromium.watch(context, lab, "ws://127.0.0.1")
         errors = []
         context.on("console", lambda message: message.type == "error" and errors.append(message.text))
         yield open_and_run(context, lab, notebook, count), errors

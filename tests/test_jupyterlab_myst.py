@@ -99,7 +99,7 @@ def test_chapter_renders_myst_and_glued_values_in_jupyterlab(myst_lab):
     with playwright.sync_playwright() as p:
         browser = chromium.launch(p)
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        outside = chromium.offline(context, myst_lab, "ws://127.0.0.1")
+        outside = chromium.watch(context, myst_lab, "ws://127.0.0.1")
         page = context.new_page()
         page.set_default_timeout(ceiling(60) * 1000)
         errors = []

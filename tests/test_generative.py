@@ -1,5 +1,6 @@
 """Unsupervised networks (book.generative): the RBM's conditionals, free energy and exact
-likelihood, and contrastive divergence on the exact Ising distribution of a 4 x 4 lattice."""
+likelihood, and contrastive divergence on the exact Ising distribution of a 4 x 4 lattice; autoencoders against PCA,
+as denoisers and as detectors"""
 import numpy as np
 
 from book.data.ising import boltzmann_distribution, sample_ising
@@ -66,3 +67,64 @@ def test_the_rbm_page_measures_cd1_against_cd10_and_the_magnetization(built_book
     assert g["cd_k_cd10_12"] < g["cd_k_cd1_12"]
     assert abs(g["magnetization_cd10"] - g["magnetization_exact"]) < 0.05
     assert g["magnetization_random"] < 0.3 < 0.7 < g["magnetization_exact"]
+
+
+def test_a_linear_autoencoder_reaches_pcas_error_and_plane():
+    import torch
+    from book.generative import autoencoder as ae
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 6)) @ np.diag([3.0, 2.0, 1.0, 0.3, 0.2, 0.1]) + 1.0
+    model = ae.Autoencoder(6, 2, activation="linear", seed=0)
+    ae.fit(model, torch.tensor(X, dtype=torch.float32), epochs=150, batch_size=100, lr=0.02)
+    pca = ae.pca_errors(X, 2, X).mean()
+    assert np.isclose(pca, (300 - 1) / 300 * np.sort(np.linalg.eigvalsh(np.cov(X.T)))[:4].sum())
+    error = ae.reconstruction_error(model, torch.tensor(X, dtype=torch.float32)).mean()
+    assert pca <= error < 1.02 * pca
+    axes = np.linalg.svd(X - X.mean(0), full_matrices=False)[2][:2].T
+    assert ae.principal_angle_cosines(ae.linear_decoder_basis(model), axes).min() > 0.99
+    # the code is a mix of the principal coordinates, not the coordinates themselves
+    assert ae.principal_angle_cosines(axes, axes @ np.array([[1.0, 2.0], [0.5, -1.0]])).min() > 1 - 1e-12
+    assert ae.principal_angle_cosines(np.eye(3)[:, :1], np.eye(3)[:, 1:2])[0] < 1e-12
+
+
+def test_a_denoising_autoencoder_sees_noise_and_is_scored_on_the_clean_input():
+    import torch
+    from book.generative import autoencoder as ae
+    X = torch.rand(64, 5)
+    seen = []
+
+    class Recorder(torch.nn.Module):          # the identity, recording what it is fed
+        def __init__(self):
+            super().__init__()
+            self.scale = torch.nn.Parameter(torch.ones(()))
+
+        def forward(self, x):
+            seen.append(x.detach().clone())
+            return self.scale * x
+
+    losses = ae.fit(Recorder(), X, epochs=1, batch_size=64, lr=0.0, noise=0.5)
+    noise = seen[0] - X[torch.randperm(64, generator=torch.Generator().manual_seed(0))]
+    assert 0.4 < noise.std() < 0.6                        # fed noisy inputs
+    assert np.isclose(losses[0], (noise ** 2).sum(1).mean().item(), rtol=1e-5)   # against clean targets
+
+
+def test_roc_auc_is_the_mann_whitney_probability():
+    from book.generative.autoencoder import roc_auc
+    assert roc_auc([1, 3], [2, 4]) == 0.75 and roc_auc([1, 2], [2]) == 0.75 and roc_auc([0, 0], [0]) == 0.5
+    rng = np.random.default_rng(1)
+    normal, unusual = rng.normal(0, 1, 400), rng.normal(1, 1, 300)
+    # for two normal distributions one standard deviation apart: Phi(1 / sqrt 2) = 0.760
+    assert abs(roc_auc(normal, unusual) - 0.760) < 0.04
+
+
+def test_the_autoencoders_page_measures_pca_denoising_and_detection(built_book):
+    from built import glued
+    g = glued(built_book, "generative/autoencoders")
+    assert g["linear_is_pca"] is True and g["denoise"] is True and g["unusual"] is True
+    assert abs(g["linear_is_pca_linear"] - g["linear_is_pca_pca"]) < 0.01 * g["linear_is_pca_pca"]
+    assert g["linear_is_pca_cosine"] > 0.99
+    assert g["linear_is_pca_nonlinear"] < 0.85 * g["linear_is_pca_pca"] < g["linear_is_pca_mean"]
+    assert g["denoise_dae"] < 0.8 * g["denoise_pca"] <= 0.8 * g["denoise_pca16"]
+    assert g["denoise_pca"] < g["denoise_noisy"] / 2
+    assert g["unusual_dae"] > max(0.95, g["unusual_pca"]) and g["unusual_pca"] > 0.5
+    assert g["unusual_n_unusual"] == 179 and g["unusual_n_normal"] > 350

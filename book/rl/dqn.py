@@ -11,7 +11,6 @@ seeds is a dozen one-agent runs, within its time budget. The algorithm of each a
 one-agent algorithm of the page's equation ``dqn-loss``.
 """
 import copy
-import math
 
 import numpy as np
 import torch
@@ -20,28 +19,8 @@ from torch.nn import functional as F
 
 from ..device import get_device
 from ..nn.optimizers import Adam, flatten_parameters_   # the training chapter's Adam, written out
+from ..nn.parallel import ParallelLinear
 from .envs import cartpole_vector
-
-
-class ParallelLinear(nn.Module):
-    """K independent linear layers: input (K, batch, in_features) -> (K, batch, out_features).
-
-    Initialised like ``nn.Linear`` (uniform in +-1/sqrt(in_features)), one copy at a time, copy k
-    from ``generators[k]`` if given.
-    """
-
-    def __init__(self, n_copies, in_features, out_features, generators=None):
-        super().__init__()
-        bound = 1 / math.sqrt(in_features)
-        weight, bias = torch.empty(n_copies, out_features, in_features), torch.empty(n_copies, 1, out_features)
-        for k in range(n_copies):
-            generator = generators[k] if generators else None
-            weight[k].uniform_(-bound, bound, generator=generator)
-            bias[k].uniform_(-bound, bound, generator=generator)
-        self.weight, self.bias = nn.Parameter(weight), nn.Parameter(bias)
-
-    def forward(self, x):
-        return torch.baddbmm(self.bias, x, self.weight.transpose(1, 2))
 
 
 def q_network(n_observations, n_actions, hidden_size=64, n_copies=1, generators=None):

@@ -1,0 +1,31 @@
+"""Several independent networks trained at once: K copies of a layer held as one tensor.
+
+One batched matrix product (``torch.baddbmm``) serves all K copies, so K small networks train
+in about the time of one, each exactly as it would alone: the DQN page's dozen agents, the
+VAE page's β values.
+"""
+import math
+
+import torch
+from torch import nn
+
+
+class ParallelLinear(nn.Module):
+    """K independent linear layers: input (K, batch, in_features) -> (K, batch, out_features).
+
+    Initialised like ``nn.Linear`` (uniform in +-1/sqrt(in_features)), one copy at a time, copy k
+    from ``generators[k]`` if given.
+    """
+
+    def __init__(self, n_copies, in_features, out_features, generators=None):
+        super().__init__()
+        bound = 1 / math.sqrt(in_features)
+        weight, bias = torch.empty(n_copies, out_features, in_features), torch.empty(n_copies, 1, out_features)
+        for k in range(n_copies):
+            generator = generators[k] if generators else None
+            weight[k].uniform_(-bound, bound, generator=generator)
+            bias[k].uniform_(-bound, bound, generator=generator)
+        self.weight, self.bias = nn.Parameter(weight), nn.Parameter(bias)
+
+    def forward(self, x):
+        return torch.baddbmm(self.bias, x, self.weight.transpose(1, 2))

@@ -266,8 +266,9 @@ def decision_boundaries(panels, X, y, title="", resolution=80, padding=0.3):
     return fig.update_layout(margin=dict(t=80))
 
 
-def image_grid(images, titles, n_cols=5, title=""):
-    """Small grayscale images (e.g. PCA components or Ising configurations) side by side."""
+def image_grid(images, titles, n_cols=5, title="", height=None):
+    """Small grayscale images (e.g. PCA components or Ising configurations) side by side;
+    ``height`` in pixels (default: 220 a row)."""
     from plotly.subplots import make_subplots
     n_rows = int(np.ceil(len(images) / n_cols))
     fig = make_subplots(rows=n_rows, cols=n_cols, subplot_titles=list(titles),
@@ -282,7 +283,7 @@ def image_grid(images, titles, n_cols=5, title=""):
     fig.update_yaxes(frame)
     for k in range(len(images)):                      # square pixels in every panel
         fig.update_yaxes(scaleanchor=f"x{k + 1 if k else ''}", row=k // n_cols + 1, col=k % n_cols + 1)
-    return _layout(fig, title, "", "", height=220 * n_rows + 40)
+    return _layout(fig, title, "", "", height=height or 220 * n_rows + 40)
 
 
 def log10_heat(norms):

@@ -128,3 +128,43 @@ def test_the_autoencoders_page_measures_pca_denoising_and_detection(built_book):
     assert g["denoise_pca"] < g["denoise_noisy"] / 2
     assert g["unusual_dae"] > max(0.95, g["unusual_pca"]) and g["unusual_pca"] > 0.5
     assert g["unusual_n_unusual"] == 179 and g["unusual_n_normal"] > 350
+
+
+def test_the_vae_loss_is_the_bernoulli_likelihood_and_the_gaussian_kl():
+    import torch
+    from book.generative.vae import VAE
+    model = VAE(6, latent_size=3, hidden_size=5, betas=(1.0, 2.0), seed=0)
+    x = torch.rand(4, 6)
+    reconstruction, kl = model.losses(x, torch.Generator().manual_seed(0))
+    mu, log_var = model.encode(x)
+    eps = torch.randn((4, 3), generator=torch.Generator().manual_seed(0))
+    probs = model.decode(mu + (0.5 * log_var).exp() * eps)
+    nll = -(x * probs.log() + (1 - x) * (1 - probs).log()).sum(-1).mean(-1)
+    q = torch.distributions.Normal(mu, (0.5 * log_var).exp())
+    exact = torch.distributions.kl_divergence(q, torch.distributions.Normal(0.0, 1.0)).sum(-1).mean(-1)
+    torch.testing.assert_close(reconstruction, nll, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(kl, exact, rtol=1e-5, atol=1e-6)
+
+
+def test_vaes_in_lockstep_train_as_each_would_alone():
+    import torch
+    from book.generative import vae
+    X = torch.rand(100, 8)
+    both = vae.VAE(8, 2, 6, betas=(0.5, 3.0), seed=1)
+    alone = vae.VAE(8, 2, 6, betas=(3.0,), seed=1)
+    vae.fit(both, X, epochs=3, batch_size=32, lr=0.01, seed=2)
+    vae.fit(alone, X, epochs=3, batch_size=32, lr=0.01, seed=2)
+    for mine, its in zip(both.parameters(), alone.parameters()):
+        torch.testing.assert_close(mine[1:], its, rtol=1e-6, atol=1e-7)
+    assert not torch.allclose(next(both.parameters())[0], next(alone.parameters())[0])
+
+
+def test_the_vae_page_measures_the_latent_plane_and_the_beta_tradeoff(built_book):
+    from built import glued
+    g = glued(built_book, "generative/vae")
+    assert g["latent_classes"] is True and g["beta_tradeoff"] is True
+    assert g["latent_classes_accuracy"] > 50                             # chance: 10 %
+    assert g["beta_tradeoff_rec_low"] < g["beta_tradeoff_rec_one"] < g["beta_tradeoff_rec_high"]
+    assert g["beta_tradeoff_kl_low"] > g["beta_tradeoff_kl_one"] > g["beta_tradeoff_kl_two"] > 0.1
+    assert g["beta_tradeoff_kl_high"] < 0.01
+    assert abs(g["beta_tradeoff_rec_high"] - g["beta_tradeoff_no_code"]) < 0.01 * g["beta_tradeoff_no_code"]

@@ -71,12 +71,14 @@ def validate(model, X, y):
 
 
 def fit(model, X, y, X_val=None, y_val=None, epochs=20, batch_size=64, optimizer="adam",
-        lr=1e-3, weight_decay=0.0, schedule="constant", patience=None, seed=0, progress=False):
+        lr=1e-3, weight_decay=0.0, schedule="constant", patience=None, seed=0, progress=False,
+        perturb=None):
     """Train ``model`` on (X, y) with cross-entropy; returns a History.
 
     ``schedule`` scales the learning rate per epoch (see SCHEDULES). With ``patience`` and a
     validation set, training stops once the validation loss has not improved for that many
-    epochs, and the weights of the best epoch are restored (early stopping).
+    epochs, and the weights of the best epoch are restored (early stopping). ``perturb(model,
+    x, y)``, if given, replaces each batch's inputs before the step (adversarial training).
     """
     generator = torch.Generator().manual_seed(seed)
     # the parameters as views of one flat tensor: the optimizer updates them all at once
@@ -95,8 +97,9 @@ def fit(model, X, y, X_val=None, y_val=None, epochs=20, batch_size=64, optimizer
         total = 0.0
         for i in range(0, len(X), batch_size):
             batch = order[i:i + batch_size]
+            inputs = X[batch] if perturb is None else perturb(model, X[batch], y[batch])
             flat_grad.zero_()
-            loss = F.cross_entropy(model(X[batch]), y[batch])
+            loss = F.cross_entropy(model(inputs), y[batch])
             loss.backward()
             opt.step([flat_grad])
             total += loss.item() * len(batch)

@@ -1,0 +1,66 @@
+"""Interpretability (book.interpret): the attacks against autograd and their constraints, and the
+adversarial examples page's effects."""
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from book.interpret import adversarial as adv
+from book.nn.training import fit
+
+
+def small_model(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3))
+
+
+def test_fgsm_is_one_signed_gradient_step_and_pgd_one_step_is_fgsm():
+    model, x, y = small_model(), torch.rand(20, 6), torch.randint(0, 3, (20,))
+    x_ = x.clone().requires_grad_(True)
+    gradient = torch.autograd.grad(F.cross_entropy(model(x_), y), x_)[0]
+    expected = (x + 0.1 * gradient.sign()).clamp(0, 1)
+    torch.testing.assert_close(adv.fgsm(model, x, y, 0.1), expected)
+    torch.testing.assert_close(adv.pgd(model, x, y, 0.1, steps=1, alpha=0.1), expected)
+    assert all(p.grad is None for p in model.parameters())          # the model untouched
+
+
+def test_pgd_stays_in_the_ball_and_the_pixel_range_and_beats_fgsm_here():
+    model, x, y = small_model(1), torch.rand(200, 6), torch.randint(0, 3, (200,))
+    attacked = adv.pgd(model, x, y, 0.2, steps=20, alpha=0.05)
+    assert (attacked - x).abs().max() <= 0.2 + 1e-6 and attacked.min() >= 0 and attacked.max() <= 1
+    loss = lambda z: F.cross_entropy(model(z), y).item()   # noqa: E731
+    assert loss(attacked) >= loss(adv.fgsm(model, x, y, 0.2)) > loss(x)
+    noise = adv.random_signs(x, 0.2, torch.Generator().manual_seed(0))
+    inside = (x > 0.2) & (x < 0.8)
+    torch.testing.assert_close((noise - x)[inside].abs(), torch.full_like(x[inside], 0.2))
+
+
+def test_accuracy_under_a_transfer_attack_scores_the_target():
+    model, other = small_model(2), small_model(3)
+    x, y = torch.rand(50, 6), torch.randint(0, 3, (50,))
+    mine = adv.accuracy_under(model, x, y, adv.fgsm, [0.0, 0.3])
+    theirs = adv.accuracy_under(model, x, y, adv.fgsm, [0.0, 0.3], target=other)
+    assert mine[0] == adv.accuracy(model, x, y) and theirs[0] == adv.accuracy(other, x, y)
+    assert theirs[1] == adv.accuracy(other, adv.fgsm(model, x, y, 0.3), y)
+
+
+def test_training_with_perturb_trains_on_the_perturbed_batches():
+    X, y = torch.rand(64, 6), torch.randint(0, 3, (64,))
+    seen = []
+    fit(small_model(4), X, y, epochs=1, batch_size=32, perturb=lambda m, x, t: seen.append(x) or torch.zeros_like(x))
+    assert len(seen) == 2 and sum(len(s) for s in seen) == 64
+    plain, zeros = small_model(5), small_model(5)
+    fit(plain, X, y, epochs=3, batch_size=32, seed=1)
+    fit(zeros, X, y, epochs=3, batch_size=32, seed=1, perturb=lambda m, x, t: torch.zeros_like(x))
+    assert not torch.allclose(plain[0].weight, zeros[0].weight)
+    assert torch.allclose(zeros[0].weight, small_model(5)[0].weight)   # zero inputs: no gradient to W1
+
+
+def test_the_adversarial_page_measures_attacks_control_training_and_transfer(built_book):
+    from built import glued
+    g = glued(built_book, "interpret/adversarial")
+    assert g["attacks"] is True and g["defences"] is True
+    assert g["attacks_clean"] > 90 and g["attacks_noise"] > g["attacks_clean"] - 5
+    assert g["attacks_pgd"] <= g["attacks_fgsm"] < 60 < g["attacks_noise"]
+    assert g["defences_trained"] > g["defences_standard"] + 20
+    assert g["defences_clean_trained"] > g["defences_clean"] - 3
+    assert g["defences_transferred"] < (g["attacks_noise"] + g["attacks_pgd"]) / 2

@@ -266,15 +266,17 @@ def decision_boundaries(panels, X, y, title="", resolution=80, padding=0.3):
     return fig.update_layout(margin=dict(t=80))
 
 
-def image_grid(images, titles, n_cols=5, title="", height=None):
+def image_grid(images, titles, n_cols=5, title="", height=None, zrange=None):
     """Small grayscale images (e.g. PCA components or Ising configurations) side by side;
-    ``height`` in pixels (default: 220 a row)."""
+    ``height`` in pixels (default: 220 a row); ``zrange`` (low, high): one grey scale for every
+    panel (default: each panel scaled to its own values)."""
     from plotly.subplots import make_subplots
     n_rows = int(np.ceil(len(images) / n_cols))
     fig = make_subplots(rows=n_rows, cols=n_cols, subplot_titles=list(titles),
                         horizontal_spacing=0.02, vertical_spacing=0.08)
     for k, image in enumerate(images):
         fig.add_heatmap(z=np.asarray(image)[::-1], colorscale="Greys", showscale=False,
+                        zmin=zrange[0] if zrange else None, zmax=zrange[1] if zrange else None,
                         row=k // n_cols + 1, col=k % n_cols + 1)
     frame = dict(showticklabels=False, showgrid=False, zeroline=False, ticks="",
                  showline=True, mirror=True, linecolor="#7f7f7f",   # white images stay visible

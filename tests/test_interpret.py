@@ -66,3 +66,48 @@ def test_the_adversarial_page_measures_attacks_control_training_and_transfer(bui
     assert g["defences_trained_wider"] > g["defences_standard_wider"] + 20
     assert g["defences_transferred"] < min(g["defences_other_noise"] - 20, g["defences_standard"] + 10)
     assert g["attacks_fgsm_small"] < g["attacks_noise_small"] - 5 and g["attacks_noise_max"] > 50
+
+
+def test_dreams_raise_their_class_and_the_prior_smooths_them():
+    from book.interpret import dreaming
+    model = small_cnn()
+    plain, history = dreaming.dream(model, [0, 1, 2], steps=60, lr=0.05, size=6)
+    smooth, _ = dreaming.dream(model, [0, 1, 2], steps=60, lr=0.05, tv=1.0, size=6)
+    assert history.shape == (60, 3) and (history[-1] > history[0]).all()
+    assert plain.min() >= 0 and plain.max() <= 1
+    assert (dreaming.total_variation(smooth) < dreaming.total_variation(plain)).all()
+    flat = torch.full((1, 1, 3, 3), 0.4)
+    assert dreaming.total_variation(flat).item() == 0
+    ramp = torch.arange(3.0).repeat(3, 1)[None, None]
+    assert dreaming.total_variation(ramp).item() == 6.0     # 3 rows x 2 steps of 1, no vertical change
+
+
+def test_saliency_is_the_absolute_gradient_of_the_class_score_and_the_deletion_test():
+    from book.interpret import dreaming
+    model, x, y = small_cnn(), torch.rand(4, 1, 6, 6), torch.tensor([0, 1, 2, 0])
+    maps = dreaming.saliency(model, x, y)
+    for i in range(4):
+        xi = x[i:i + 1].clone().requires_grad_(True)
+        model(xi)[0, y[i]].backward()
+        torch.testing.assert_close(maps[i], xi.grad[0].abs())
+    everything = torch.arange(36).repeat(4, 1)
+    assert dreaming.deletion_drop(model, x, y, everything, 0) == 0.0
+    with torch.no_grad():
+        p = F.softmax(model(x), 1)[torch.arange(4), y]
+        blank = F.softmax(model(torch.zeros_like(x)), 1)[torch.arange(4), y]
+    assert abs(dreaming.deletion_drop(model, x, y, everything, 36) - (p - blank).mean().item()) < 1e-6
+    reference = torch.rand(10, 36)
+    assert abs(dreaming.nearest_distance(reference[3:4].reshape(1, 1, 6, 6), reference)[0]) < 1e-5
+
+
+def small_cnn():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 36, 3))
+
+
+def test_the_dreaming_page_measures_dreams_and_saliency(built_book):
+    from built import glued
+    g = glued(built_book, "interpret/dreaming")
+    assert g["dreams"] is True and g["saliency"] is True
+    assert g["dreams_sure"] > 99 and g["dreams_near"] < g["dreams_far"] / 2 and g["dreams_near"] > 3 * g["dreams_real"]
+    assert g["saliency_map4"] > 2 * g["saliency_chance4"] and g["saliency_map16"] > 2 * g["saliency_chance16"]

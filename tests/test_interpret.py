@@ -96,6 +96,10 @@ def test_saliency_is_the_absolute_gradient_of_the_class_score_and_the_deletion_t
         p = F.softmax(model(x), 1)[torch.arange(4), y]
         blank = F.softmax(model(torch.zeros_like(x)), 1)[torch.arange(4), y]
     assert abs(dreaming.deletion_drop(model, x, y, everything, 36) - (p - blank).mean().item()) < 1e-6
+    products = dreaming.gradient_times_input(model, x, y)
+    torch.testing.assert_close(products.abs(), maps * x.abs())
+    order = dreaming.random_ink_order(torch.tensor([[[[0.0, 0.5], [0.0, 0.2]]]]), torch.Generator().manual_seed(0))
+    assert set(order[0, :2].tolist()) == {1, 3} and set(order[0, 2:].tolist()) == {0, 2}
     reference = torch.rand(10, 36)
     assert abs(dreaming.nearest_distance(reference[3:4].reshape(1, 1, 6, 6), reference)[0]) < 1e-5
 
@@ -109,5 +113,8 @@ def test_the_dreaming_page_measures_dreams_and_saliency(built_book):
     from built import glued
     g = glued(built_book, "interpret/dreaming")
     assert g["dreams"] is True and g["saliency"] is True
-    assert g["dreams_sure"] > 99 and g["dreams_near"] < g["dreams_far"] / 2 and g["dreams_near"] > 3 * g["dreams_real"]
-    assert g["saliency_map4"] > 2 * g["saliency_chance4"] and g["saliency_map16"] > 2 * g["saliency_chance16"]
+    assert g["dreams_sure"] > 99 and g["dreams_far"] > 2 * g["dreams_grey"] and g["dreams_near"] > 3 * g["dreams_real"]
+    assert g["dreams_classed"] >= 8 and g["dreams_classed_prior"] < g["dreams_classed"]
+    assert g["dreams_smooth"] < g["dreams_rough_real"] / 4 < g["dreams_rough"]
+    assert g["saliency_chance4"] < g["saliency_map4"] < g["saliency_product4"]
+    assert g["saliency_map8"] < g["saliency_bright8"] < g["saliency_product4"] + 0.5 and g["saliency_blank"] > 20

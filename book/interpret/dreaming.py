@@ -8,7 +8,8 @@ not have (here rough texture, through the total variation, and ink, through the 
 pixels) keeps the ascent near images that look like something.
 
 A *saliency map* is |d score_y / d x|: how much the class score would change per unit change of
-each pixel, at this input.
+each pixel, at this input. *Gradient times input*, x * d score_y / d x, is minus the first-order
+change of the score when a pixel is set to 0: the ranking that the deletion test asks for.
 """
 import torch
 from torch.nn import functional as F
@@ -55,6 +56,25 @@ def nearest_distance(images, reference):
     flat = images.reshape(len(images), -1)
     reference = torch.as_tensor(reference, dtype=flat.dtype)
     return torch.cdist(flat, reference).min(dim=1).values.square().numpy()
+
+
+def gradient_times_input(model, x, y):
+    """x * d logit_y / d x for each input: to first order, how much the score of y falls when
+    each pixel is set to 0."""
+    x = x.detach().clone().requires_grad_(True)
+    scores = model(x).gather(1, torch.as_tensor(y)[:, None]).sum()
+    return (x * torch.autograd.grad(scores, x)[0]).detach()
+
+
+def random_ink_order(x, generator=None):
+    """Per input, its inked pixels (> 0) in random order, then its blank ones: the baseline of a
+    deletion test in which erasing a blank pixel would change nothing."""
+    orders = []
+    for image in x.flatten(1):
+        ink, blank = torch.nonzero(image > 0).squeeze(1), torch.nonzero(image == 0).squeeze(1)
+        orders.append(torch.cat([ink[torch.randperm(len(ink), generator=generator)],
+                                 blank[torch.randperm(len(blank), generator=generator)]]))
+    return torch.stack(orders)
 
 
 @torch.no_grad()

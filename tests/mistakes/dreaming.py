@@ -64,3 +64,10 @@ def ascent_step(model, x, target, lr, tv):
     return (x + lr * gradient).detach()
 """, 'dream-step-test'),
 }
+MISTAKES["the objectives averaged over the batch"] = ('dream-step', """
+def ascent_step(model, x, target, lr, tv):
+    x = x.detach().clone().requires_grad_(True)
+    log_p = F.log_softmax(model(x), dim=1).gather(1, torch.as_tensor(target)[:, None]).squeeze(1)
+    gradient = torch.autograd.grad((log_p - tv * total_variation(x)).mean(), x)[0]
+    return (x + lr * gradient).clamp(0.0, 1.0).detach()
+""", 'dream-step-test')

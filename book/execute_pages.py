@@ -65,10 +65,19 @@ def run_page(path, record_timing=False):
                                kernel_manager_class=ForkKernelManager)
 
 
-def _execute(path):
-    """In a worker process: the page executed, its seconds and its error (None if none)."""
-    result = run_page(path)
-    return result.nb, result.time, result.exc_string
+def _execute(path, attempts=3):
+    """In a worker process: the page executed, its seconds and its error (None if none). A
+    kernel that dies before it answers (two kernels starting at once can be handed the same free
+    port: "Address already in use") has run no cell, so it is started again, up to ``attempts``
+    times."""
+    for attempt in range(attempts):
+        try:
+            result = run_page(path)
+        except RuntimeError as error:
+            if "before replying to kernel_info" not in str(error) or attempt == attempts - 1:
+                raise
+            continue
+        return result.nb, result.time, result.exc_string
 
 
 def execute_pages(pages=None, jobs=None, cache_path=CACHE, log=print):

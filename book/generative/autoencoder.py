@@ -20,6 +20,8 @@ from torch import nn
 from book.classical.pca import PCA
 from book.nn.dense import ACTIVATIONS
 
+from . import training
+
 
 class Autoencoder(nn.Module):
     """Encoder: [Linear -> activation] for each of ``hidden_sizes``, then Linear to the code;
@@ -51,24 +53,10 @@ def fit(model, X, epochs=100, batch_size=64, lr=1e-2, noise=0.0, seed=0, record=
     and the clean batch is the target: a denoising autoencoder. ``record(model)``, if given,
     is called before training and after every ``every`` epochs; the list of its values is
     returned (else the mean training loss of each epoch)."""
-    generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    values = [record(model)] if record else []
-    for epoch in range(epochs):
-        order, total = torch.randperm(len(X), generator=generator), 0.0
-        for i in range(0, len(X), batch_size):
-            target = X[order[i:i + batch_size]]
-            given = target + noise * torch.randn(target.shape, generator=generator) if noise else target
-            loss = ((model(given) - target) ** 2).sum(dim=1).mean()
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(target)
-        if record is None:
-            values.append(total / len(X))
-        elif (epoch + 1) % every == 0:
-            values.append(record(model))
-    return values
+    def batch_loss(model, target, generator):
+        given = target + noise * torch.randn(target.shape, generator=generator) if noise else target
+        return ((model(given) - target) ** 2).sum(dim=1).mean()
+    return training.fit(model, X, batch_loss, epochs, batch_size, lr, seed, record, every)
 
 
 @torch.no_grad()

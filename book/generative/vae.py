@@ -23,6 +23,8 @@ from torch.nn import functional as F
 
 from book.nn.parallel import ParallelLinear
 
+from . import training
+
 
 class VAE(nn.Module):
     """One VAE per value of ``betas``, each: x -> tanh(hidden) -> (mu, log_var) of a
@@ -66,24 +68,10 @@ class VAE(nn.Module):
 def fit(model, X, epochs=100, batch_size=128, lr=1e-2, seed=0, record=None, every=10):
     """Adam on sum over models of (reconstruction + beta * KL); ``record(model)`` every ``every``
     epochs (and before training) gives the returned list, else each epoch's mean loss per model."""
-    generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    values = [record(model)] if record else []
-    for epoch in range(epochs):
-        order, total = torch.randperm(len(X), generator=generator), 0.0
-        for i in range(0, len(X), batch_size):
-            batch = X[order[i:i + batch_size]]
-            reconstruction, kl = model.losses(batch, generator)
-            loss = reconstruction + model.betas * kl
-            optimizer.zero_grad()
-            loss.sum().backward()
-            optimizer.step()
-            total = total + loss.detach() * len(batch)
-        if record is None:
-            values.append((total / len(X)).tolist())
-        elif (epoch + 1) % every == 0:
-            values.append(record(model))
-    return values
+    def batch_loss(model, batch, generator):
+        reconstruction, kl = model.losses(batch, generator)
+        return reconstruction + model.betas * kl
+    return training.fit(model, X, batch_loss, epochs, batch_size, lr, seed, record, every)
 
 
 @torch.no_grad()

@@ -83,6 +83,32 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
 def max_pool2d(x, kernel_size, stride=None):
     return torch.nn.MaxPool2d(kernel_size, stride)(x)
 """, "conv-pool-test", "max_pool2d"),
+    "the course's own ROC AUC": ("autoencoder", "ae-auc", """
+from book.generative.autoencoder import roc_auc as course_roc_auc
+
+def roc_auc(normal_scores, unusual_scores):
+    return float(course_roc_auc(normal_scores, unusual_scores))
+""", "ae-auc-test", "course's own"),
+    "the course's own PCA": ("autoencoder", "ae-pca", """
+from book.classical.pca import PCA
+
+def pca_reconstruction_error(X_train, X_test, n_components):
+    pca = PCA(n_components).fit(np.asarray(X_train, dtype=float))
+    X_test = np.asarray(X_test, dtype=float)
+    return float(((pca.inverse_transform(pca.transform(X_test)) - X_test) ** 2).sum(axis=1).mean())
+""", "ae-pca-test", "course's own"),
+    "the course's own FGSM": ("adversarial", "adv-fgsm", """
+from book.interpret import adversarial as course
+
+def fgsm(model, x, y, eps):
+    return course.fgsm(model, x, y, eps)
+""", "adv-fgsm-test", "course's own"),
+    "the course's own saliency": ("dreaming", "dream-saliency", """
+from book.interpret.dreaming import saliency as course_saliency
+
+def saliency(model, x, y):
+    return course_saliency(model, x, y)
+""", "dream-saliency-test", "course's own"),
 }
 
 

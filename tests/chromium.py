@@ -27,19 +27,3 @@ def watch(context, *allowed):
     context.on("request", lambda request: None if request.url.startswith(("data:", "blob:", *allowed))
                else outside.append(request.url))
     return outside
-
-
-def offline(context, *allowed):
-    """Abort every request whose URL does not start with one of ``allowed``; return the
-    list that collects the aborted URLs."""
-    outside = []
-
-    def route(request_route):
-        url = request_route.request.url
-        if url.startswith(("data:", "blob:", *allowed)):
-            return request_route.continue_()
-        outside.append(url)
-        return request_route.abort()
-
-    context.route("**/*", route)
-    return outside

@@ -5,7 +5,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from book.interpret import adversarial as adv
-from book.nn.training import fit
+from book.nn.training import accuracy, fit
 
 
 def small_model(seed=0):
@@ -39,8 +39,8 @@ def test_accuracy_under_a_transfer_attack_scores_the_target():
     x, y = torch.rand(50, 6), torch.randint(0, 3, (50,))
     mine = adv.accuracy_under(model, x, y, adv.fgsm, [0.0, 0.3])
     theirs = adv.accuracy_under(model, x, y, adv.fgsm, [0.0, 0.3], target=other)
-    assert mine[0] == adv.accuracy(model, x, y) and theirs[0] == adv.accuracy(other, x, y)
-    assert theirs[1] == adv.accuracy(other, adv.fgsm(model, x, y, 0.3), y)
+    assert mine[0] == accuracy(model, x, y) and theirs[0] == accuracy(other, x, y)
+    assert theirs[1] == accuracy(other, adv.fgsm(model, x, y, 0.3), y)
 
 
 def test_training_with_perturb_trains_on_the_perturbed_batches():

@@ -18,32 +18,25 @@ import torch
 from torch import nn
 
 from book.classical.pca import PCA
-from book.nn.dense import ACTIVATIONS
+from book.nn.dense import MLP
 
 from . import training
 
 
 class Autoencoder(nn.Module):
-    """Encoder: [Linear -> activation] for each of ``hidden_sizes``, then Linear to the code;
-    the decoder mirrors it. No hidden layer and ``activation="linear"``: the linear autoencoder."""
+    """Encoder: [Linear -> activation] once if ``hidden_size`` is given, then Linear to the
+    code; the decoder mirrors it (both ``book.nn.dense.MLP``). No hidden layer and
+    ``activation="linear"``: the linear autoencoder."""
 
-    def __init__(self, n_features, n_components, hidden_sizes=(), activation="tanh", seed=0):
+    def __init__(self, n_features, n_components, hidden_size=None, activation="tanh", seed=0):
         super().__init__()
         torch.manual_seed(seed)
-        self.encoder = _stack([n_features, *hidden_sizes, n_components], activation)
-        self.decoder = _stack([n_components, *reversed(hidden_sizes), n_features], activation)
+        depth = 0 if hidden_size is None else 1
+        self.encoder = MLP(n_features, hidden_size, depth, n_components, activation)
+        self.decoder = MLP(n_components, hidden_size, depth, n_features, activation)
 
     def forward(self, x):
         return self.decoder(self.encoder(x))
-
-
-def _stack(sizes, activation):
-    layers = []
-    for i, (size_in, size_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(size_in, size_out))
-        if i < len(sizes) - 2:
-            layers.append(ACTIVATIONS[activation]())
-    return nn.Sequential(*layers)
 
 
 def fit(model, X, epochs=100, batch_size=64, lr=1e-2, noise=0.0, seed=0, record=None, every=1):

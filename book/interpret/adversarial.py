@@ -14,6 +14,8 @@ network is fooled by the attacks but not by the noise, it is the direction that 
 import torch
 from torch.nn import functional as F
 
+from book.nn.training import accuracy
+
 
 def input_gradient(model, x, y):
     """grad_x of the cross-entropy of ``model`` at (x, y), without touching the parameters'
@@ -43,11 +45,6 @@ def random_signs(x, eps, generator=None):
     """The control: every pixel moved by +eps or -eps at random, kept in [0, 1]."""
     signs = torch.randint(0, 2, x.shape, generator=generator).to(x.dtype) * 2 - 1
     return (x + eps * signs).clamp(0.0, 1.0)
-
-
-@torch.no_grad()
-def accuracy(model, x, y):
-    return (model(x).argmax(dim=1) == y).float().mean().item()
 
 
 def accuracy_under(model, x, y, attack, eps_values, target=None):

@@ -43,11 +43,16 @@ def dream(model, classes, steps=200, lr=0.05, tv=0.0, l2=0.0, size=8, seed=0):
     return x.detach(), torch.stack(history)
 
 
-def saliency(model, x, y):
-    """|d logit_y / d x| for each input of the batch (the same shape as x)."""
+def score_gradient(model, x, y):
+    """d logit_y / d x for each input of the batch (the same shape as x)."""
     x = x.detach().clone().requires_grad_(True)
     scores = model(x).gather(1, torch.as_tensor(y)[:, None]).sum()
-    return torch.autograd.grad(scores, x)[0].abs()
+    return torch.autograd.grad(scores, x)[0]
+
+
+def saliency(model, x, y):
+    """|d logit_y / d x| for each input of the batch (the same shape as x)."""
+    return score_gradient(model, x, y).abs()
 
 
 def nearest_distance(images, reference):
@@ -61,9 +66,7 @@ def nearest_distance(images, reference):
 def gradient_times_input(model, x, y):
     """x * d logit_y / d x for each input: to first order, how much the score of y falls when
     each pixel is set to 0."""
-    x = x.detach().clone().requires_grad_(True)
-    scores = model(x).gather(1, torch.as_tensor(y)[:, None]).sum()
-    return (x * torch.autograd.grad(scores, x)[0]).detach()
+    return x.detach() * score_gradient(model, x, y)
 
 
 def random_ink_order(x, generator=None):

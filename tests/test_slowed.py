@@ -118,8 +118,9 @@ def test_a_runaway_loop_is_still_stopped_and_the_message_says_why(graded_slowly)
                       r"grading machine \(([\d.]+) ms per step", message)
     assert found, message
     # the grader measured the slowed machine when it began (four busy processes then, its own
-    # among them): its reference step at least 2.5 times this one's
-    assert float(found.group(3)) / 1000 > 2.5 * measured_reference_step(), message
+    # among them): its reference step at least twice this one's (this one is timed once, when
+    # the session starts; on a machine whose speed drifts the ratio was 2.3 where 4 is meant)
+    assert float(found.group(3)) / 1000 > 2 * measured_reference_step(), message
 
 
 @LIVE

@@ -85,10 +85,10 @@ def class_graded(classroom):
     for student, variant in {**submissions.BAD, **submissions.DISHONEST}.items():
         submit(classroom, student, "pca", submissions.build(solution, exercise, variant))
     # the whole class at once, with the course's parallel grader (the README's command); the
-    # runaway loops stopped after a stated 20 s on the reference machine (4 s on a machine
+    # runaway loops stopped after a stated 10 s on the reference machine (2 s on a machine
     # five times faster), not the course's 60 (floor 10), and a kernel that ignores the
     # interrupt given 3 s to answer, not 10, so that they cost this suite little
-    log = grade_class(classroom, "--", "--GuardedExecute.timeout=20", "--GuardedExecute.min_timeout=2",
+    log = grade_class(classroom, "--", "--GuardedExecute.timeout=10", "--GuardedExecute.min_timeout=2",
                       "--GuardedExecute.stuck_kernel_grace=3")
     nbgrader(classroom, "generate_feedback", "pca")
     return {"honest_alone": honest_alone, "honest_file": honest_file, "log": log}
@@ -268,9 +268,9 @@ def test_feedback_names_a_failing_visible_line(classroom, class_graded):
     html = (classroom / "feedback" / "edited-test" / "pca" / "pca.html").read_text()
     assert "raised at line 3 of the visible test: C = covariance(X)" in html
     html = (classroom / "feedback" / "loop" / "pca" / "pca.html").read_text()
-    # the class's limits (class_graded), scaled to this machine: 20 s on the reference machine
+    # the class's limits (class_graded), scaled to this machine: 10 s on the reference machine
     assert re.search(r"stopped after \d+ s, the time limit for this cell: \d+ s( \(the course's "
-                     r"floor\))?: 20 s on the course's reference machine", html), html[-3000:]
+                     r"floor\))?: 10 s on the course's reference machine", html), html[-3000:]
     assert "KeyboardInterrupt" not in html
 
 

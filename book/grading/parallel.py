@@ -210,7 +210,8 @@ def grade(assignments=(), students=(), jobs=None, extra=(), force=False, log=pri
             results.append(result)
             mark = (f"{result['score']:g}/{result['max_score']:g}" if result["ok"]
                     else "FAILED: " + reason(result["error"]))
-            log(f"[{len(results)}/{len(work)}] {result['student']}/{result['assignment']}: {mark}")
+            log(f"[{len(results)}/{len(work)}] {result['student']}/{result['assignment']}: {mark}"
+                + (f" ({result['seconds']:.1f} s)" if "seconds" in result else ""))
 
     threads = max(1, (os.cpu_count() or 1) // jobs)
     Pool(jobs, extra, threads, calibrate()).run(work, report)

@@ -103,9 +103,11 @@ def size(msg):
     return len(json.dumps(msg["content"])) + sum(memoryview(b).nbytes for b in msg.get("buffers") or [])
 
 
-def measure(kernel, name, settings, window, limit=120):
-    """One run: Train, Stop ``window`` s after the first update; the numbers of the table."""
-    ids = json.loads(kernel.execute(f"_make({name!r}, {settings!r})").strip().splitlines()[-1])
+def measure(kernel, name, settings, window, limit=120, building=contextlib.nullcontext):
+    """One run: Train, Stop ``window`` s after the first update; the numbers of the table. The
+    widget is made inside ``building()`` (e.g. a simulated slow machine's competitors paused)."""
+    with building():
+        ids = json.loads(kernel.execute(f"_make({name!r}, {settings!r})").strip().splitlines()[-1])
     kernel.drain()
     figures, mine = set(ids["figures"]), {ids["status"], *ids["figures"]}
     clicked = time.perf_counter()
@@ -211,7 +213,8 @@ def main():
                     time.sleep(0.5)
                     before = os.getloadavg()[0]
                     for name, label, settings in configs:
-                        result = measure(kernel, name, settings, args.window)
+                        result = measure(kernel, name, settings, args.window,   # built at full speed
+                                         building=fifth.paused if fifth else contextlib.nullcontext)
                         rows.append((load, before, name, label, settings, result))
                         print(f"  {load:7s} {name:21s} {label:10s} first "
                               f"{cell(result['first'], '.2f')} s, stop "

@@ -75,7 +75,8 @@ def unit_of(case):
 
 
 def counts_today(pages):
-    """How many pages, exercises, live widgets and widgets driven in JupyterLab there are."""
+    """How many pages, exercises, training widgets (those with HEAVIEST settings) and widgets
+    driven in JupyterLab there are."""
     sys.path.insert(0, str(ROOT / "tests"))
     import test_jupyterlab
     import book.widgets
@@ -98,17 +99,17 @@ def kind_of(classname):
 
 
 def test_seconds(report):
-    """Seconds of test time per kind of test, per unit it grows with (("per", unit)) and, under
-    "fixed tests", the fixed ones by name, from a JUnit XML report."""
-    seconds = {"fixed tests": {}}
+    """From a JUnit XML report, seconds of test time per kind of test, per unit it grows with
+    (``unit_of``; None: fixed), and of each fixed test by name."""
+    kinds, units, fixed = {}, {}, {}
     for case in ET.parse(report).iter("testcase"):
-        spent = float(case.get("time", 0))
-        for kind in (kind_of(case.get("classname", "")), ("per", unit_of(case))):
-            seconds[kind] = seconds.get(kind, 0.0) + spent
-        if unit_of(case) is None:
-            name = f"{case.get('classname', '').split('.')[-1]}::{case.get('name', '')}"
-            seconds["fixed tests"][name] = spent
-    return seconds
+        spent, unit = float(case.get("time", 0)), unit_of(case)
+        kind = kind_of(case.get("classname", ""))
+        kinds[kind] = kinds.get(kind, 0.0) + spent
+        units[unit] = units.get(unit, 0.0) + spent
+        if unit is None:
+            fixed[f"{case.get('classname', '').split('.')[-1]}::{case.get('name', '')}"] = spent
+    return kinds, units, fixed
 
 
 def main(argv=None):
@@ -142,7 +143,7 @@ def main(argv=None):
                 started = time.perf_counter()
                 subprocess.run([sys.executable, "-m", "pytest", "-q", *options,
                                 f"--junitxml={report}"], cwd=copy, env=env)
-                suite[phase] = (time.perf_counter() - started, test_seconds(report))
+                suite[phase] = (time.perf_counter() - started, *test_seconds(report))
                 kept = ROOT / "_build" / "budgets-tests.xml"    # for a closer look afterwards
                 kept.parent.mkdir(exist_ok=True)
                 shutil.copy(report, kept)
@@ -178,21 +179,20 @@ def main(argv=None):
     rows.append(("the book rendered from the execution cache", render, None))
     rows.append(("cold build", build, BUILD_BUDGET))
     labels = {"tests": "tests on every core, a worker per core (pytest -n)"}
-    for phase, (seconds, _) in suite.items():
+    for phase, (seconds, *_) in suite.items():
         rows.append((labels[phase], seconds, None))
     if suite:
-        rows.append(("build and tests", build + sum(s for s, _ in suite.values()), TOTAL_BUDGET))
+        rows.append(("build and tests", build + sum(s for s, *_ in suite.values()), TOTAL_BUDGET))
     print(f"\n{'phase':<58} {'seconds':>8} {'steps':>8}  budget")
     for name, seconds, budget in rows:
         verdict = "" if budget is None else (f"  <= {budget:,}: " + ("met" if steps(seconds) <= budget
                                                                      else "MISSED"))
         print(f"{name:<58} {seconds:8.1f} {steps(seconds):8,.0f}{verdict}")
-    for phase, (seconds, kinds) in suite.items():
+    for phase, (seconds, kinds, _, _) in suite.items():
         print(f"\nwhere the {phase} phase's test time went (test time summed over workers, "
               f"in steps):")
-        for kind, spent in sorted(kinds.items(), key=lambda item: -item[1] if isinstance(item[1], float) else 0):
-            if not isinstance(kind, tuple) and isinstance(spent, float):
-                print(f"    {kind:<12} {spent:8.1f} s {steps(spent):8,.0f} steps")
+        for kind, spent in sorted(kinds.items(), key=lambda item: -item[1]):
+            print(f"    {kind:<12} {spent:8.1f} s {steps(spent):8,.0f} steps")
     # the projection: each page's fixed cost (the introduction, which trains nothing) for
     # every page of a 45-page book, plus each page's work beyond it at today's pages' mean
     # for today's pages and at the full page budget for every page still to come, executed
@@ -213,23 +213,21 @@ def main(argv=None):
         # the suite: its work per page, per exercise, per widget and per widget in JupyterLab,
         # times the numbers a 45-page book will have, and the rest as it is; on the same
         # cores, packed as today (the wall-clock time scales with the summed test time)
-        seconds, kinds = suite["tests"]
-        now, then = counts_today(pages), {}
-        then.update({unit: n + PLANNED_MORE.get(unit, 0) for unit, n in now.items()},
-                    page=PROJECTED_PAGES)
-        total_now = sum(v for k, v in kinds.items() if isinstance(k, tuple))
-        total_then = kinds.get(("per", None), 0.0)
+        seconds, _, units, fixed = suite["tests"]
+        now = counts_today(pages)
+        then = {unit: PROJECTED_PAGES if unit == "page" else n + PLANNED_MORE.get(unit, 0)
+                for unit, n in now.items()}
+        total_then = units.get(None, 0.0)
         print(f"\nthe suite at {PROJECTED_PAGES} pages (test time summed over workers, in steps):")
         print(f"    {'fixed':<20} {steps(total_then):9,.0f}, the heaviest:")
-        for name, spent in sorted(kinds["fixed tests"].items(), key=lambda item: -item[1])[:8]:
+        for name, spent in sorted(fixed.items(), key=lambda item: -item[1])[:8]:
             print(f"        {steps(spent):7,.0f}  {name[:100]}")
         for unit in now:
-            spent = kinds.get(("per", unit), 0.0)
-            each = spent / now[unit]
+            each = units.get(unit, 0.0) / now[unit]
             total_then += each * then[unit]
             print(f"    {'per ' + unit:<20} {steps(each):9,.0f}  x {now[unit]:2d} today, "
                   f"{then[unit]:2d} then: {steps(each * then[unit]):9,.0f}")
-        tests_then = steps(seconds) * total_then / total_now
+        tests_then = steps(seconds) * total_then / sum(units.values())
         print(f"    tests {steps(seconds):,.0f} steps today, {tests_then:,.0f} then; build and tests "
               f"{projected + tests_then:,.0f}, budget {TOTAL_BUDGET:,} "
               f"({'met' if projected + tests_then <= TOTAL_BUDGET else 'MISSED'})")

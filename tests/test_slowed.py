@@ -137,8 +137,8 @@ def test_every_widget_stops_within_300_ms_at_a_fifth_of_a_core():
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import widgets as bench                 # benchmarks/widgets.py: the same driver and clock
     kernel = bench.Kernel()
-    stops, late = {}, {}
-    is_late = lambda result: result["stop"] is None or result["stop"] > 0.3   # noqa: E731
+    tries = {}                              # run: (stop, status) of each try
+    is_late = lambda found: found[0] is None or found[0] > 0.3   # noqa: E731
     try:
         heaviest = json.loads(kernel.execute(bench.SETUP % (bench.WIDGETS,)).strip().splitlines()[-1])
         bench.measure(kernel, bench.WIDGETS[0], {}, 0.3)                 # imports, first allocations
@@ -146,16 +146,14 @@ def test_every_widget_stops_within_300_ms_at_a_fifth_of_a_core():
             bench.pin(kernel.manager.provisioner.pid, str(load.core))
             for name in bench.WIDGETS:
                 for k, settings in enumerate(heaviest[name]):
-                    result = bench.measure(kernel, name, settings, window=0.3, building=load.paused)
-                    if is_late(result):
-                        again = bench.measure(kernel, name, settings, window=0.3, building=load.paused)
-                        late[f"{name} heaviest {k}"] = [(r["stop"], r["status"]) for r in (result, again)]
-                        result = again
-                    stops[f"{name} heaviest {k}"] = (result["stop"], result["status"])
+                    run = tries[f"{name} heaviest {k}"] = []
+                    while len(run) < 2 and (not run or is_late(run[-1])):
+                        result = bench.measure(kernel, name, settings, window=0.3, building=load.paused)
+                        run.append((result["stop"], result["status"]))
     finally:
         kernel.close()
     assert load.share < 0.3, load
-    assert len(stops) == sum(len(settings) for settings in heaviest.values()) >= 15
-    twice = {run: tries for run, tries in late.items() if is_late({"stop": tries[1][0]})}
+    assert len(tries) == sum(len(settings) for settings in heaviest.values()) >= 15
+    twice = {run: found for run, found in tries.items() if is_late(found[-1])}
     assert not twice, f"late twice: {twice}"
-    print("late once, on time when run again:", late)
+    print("late once, on time when run again:", {run: found for run, found in tries.items() if len(found) > 1})

@@ -7,8 +7,8 @@ under test. Linux shares a core between process sessions first (autogroup), so e
 competitor runs in a session of its own (``setsid``): competitors sharing one session would
 slow the process under test only twofold. ``load.share`` is measured, not assumed: the CPU
 time a pure-Python probe in a session of its own gets under the load, over its wall-clock time
-(the probe's time alone is kept beside it; a ratio of the two read a fifth as 0.30 on a
-virtual machine whose host took time from it while the probe ran alone).
+(not the probe's time alone over its time loaded: that ratio read a fifth as 0.30 on a virtual
+machine whose host took time from it while the probe ran alone).
 
 The competitors are children of this process: each ends by itself after ``seconds`` and when
 its parent dies (``PR_SET_PDEATHSIG``); leaving the block kills them by process group, even when
@@ -59,10 +59,8 @@ def probe_seconds(core):
 class Load:
     core: int
     competitors: list = field(default_factory=list)
-    alone: float = 0.0        # the probe's seconds on the core with nothing else
-    loaded: float = 0.0       # the same under the competitors
-    share: float = 0.0        # the share of the core the probe got under the competitors
-
+    loaded: float = 0.0       # the probe's seconds under the competitors
+    share: float = 0.0        # the share of the core the probe got meanwhile
 
     def command(self, command):
         """``command`` pinned to the loaded core (its children inherit the pin)."""
@@ -88,7 +86,6 @@ def slowed(k=4, seconds=300, core=None):
     most ``seconds``; run what is under test with ``load.command([...])``."""
     core = lane_core() if core is None else core
     load = Load(core=core)
-    load.alone = min(probe_seconds(core)[0] for _ in range(2))
     try:
         for _ in range(k):
             load.competitors.append(subprocess.Popen(

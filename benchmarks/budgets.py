@@ -60,8 +60,8 @@ PLANNED_MORE = {"exercise": 1, "widget": 2 + 3, "JupyterLab widget": 1 + 1}
 
 def unit_of(case):
     """What a test's time grows with: "page", "exercise", "widget", "JupyterLab widget", or
-    None (the class of careless and dishonest students, the slowed grading, the package's
-    tests: fixed)."""
+    None (the class of careless and dishonest students, the slowed grading, JupyterLab's and
+    the browser's start, the package's tests: fixed)."""
     module, name = case.get("classname", "").split(".")[-1], case.get("name", "")
     if module in ("test_browser", "test_pages"):
         return "page"
@@ -69,7 +69,7 @@ def unit_of(case):
         return "exercise"
     if module in ("test_widgets", "test_rl_widgets") or name.endswith("@slowed-live"):
         return "widget"
-    if module == "test_jupyterlab":
+    if module == "test_jupyterlab" and "[" in name:    # not the server, browser and kernel's start
         return "JupyterLab widget"
     return None
 

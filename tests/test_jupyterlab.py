@@ -1,14 +1,17 @@
 """A reader's session, for real: JupyterLab on loopback and Debian's headless Chromium, every
-training widget at its heaviest allowed settings in one notebook (one page load). For each
-widget: Train is clicked and its plot seen to change; Stop is clicked and the status line must
-say "stopped" within FRAMES frames of the training plot and one round trip to the kernel,
-all measured in the page in this test (from the click to the text changing; the longest gap
-between two redraws the page showed while training; a click on Train answered by a refusal
-on an idle kernel), so that the bound follows the machine's speed; then a refused value is
-entered and Train clicked, and the refusal must be on screen (the clipping explorer is also
-driven to divergence, which must be on screen too). No plotly drawing error may reach the
-console. Printed: each Stop time and its bound, and how many redraws per second the page
-showed while training, with the share of its main thread spent in long tasks."""
+training widget at its heaviest allowed settings in one notebook (one page load, one kernel),
+each widget's cell run by its own test. For each widget: Train is clicked and its plot seen to
+change; Stop is clicked and the status line must say "stopped" within FRAMES frames of the
+training plot and one round trip to the kernel, all measured in the page in this test (from the
+click to the text changing; the longest gap between two redraws the page showed while training;
+a click on Train answered by a refusal on an idle kernel), so that the bound follows the
+machine's speed; then a refused value is entered and Train clicked, and the refusal must be on
+screen (the clipping explorer is also driven to divergence, which must be on screen too). No
+plotly drawing error may reach the console. Printed: each Stop time and its bound, and how many
+redraws per second the page showed while training, with the share of its main thread spent in
+long tasks. The server, the browser and the notebook's kernel are started once
+(``test_the_widgets_notebook_opens_in_jupyterlab`` carries that time); each widget's test costs
+what one more widget costs."""
 import contextlib
 import os
 import socket
@@ -25,7 +28,7 @@ import chromium
 from conftest import ceiling
 
 playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = chromium.MARKS
+pytestmark = [*chromium.MARKS, pytest.mark.xdist_group("jupyterlab")]   # one server, one page
 TOKEN = "course-test-token"
 # After a click on Stop the page may have to draw the frame in flight and the closing one,
 # each behind the browser's other long tasks, and the kernel finish its slice, before the
@@ -112,34 +115,6 @@ def wait_for_idle_kernel(page):
         return k && k.connectionStatus === 'connected' && k.status === 'idle'; }""")
 
 
-def open_and_run(context, lab, notebook, count):
-    """Open a notebook, run every cell, wait for ``count`` training widgets; return the page."""
-    page = context.new_page()
-    page.set_default_timeout(ceiling(120) * 1000)
-    workspace = Path(notebook).stem                # its own workspace: no tabs restored from another test
-    page.goto(f"{lab}/lab/workspaces/{workspace}/tree/{notebook}?reset&token={TOKEN}")
-    page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook')")
-    wait_for_idle_kernel(page)
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    page.wait_for_function("n => document.querySelectorAll('.training-widget .training-status')"
-                           ".length >= n", arg=count)
-    return page
-
-
-@contextlib.contextmanager
-def notebook_in_chromium(lab, notebook, count):
-    """Yield (page, console errors) of a notebook run in JupyterLab; nothing may leave loopback."""
-    with playwright.sync_playwright() as p:
-        browser = chromium.launch(p)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        outside = chromium.watch(context, lab, "ws://127.0.0.1")
-        errors = []
-        context.on("console", lambda message: message.type == "error" and errors.append(message.text))
-        yield open_and_run(context, lab, notebook, count), errors
-        browser.close()
-    assert not outside, f"requests to the network: {outside}"
-
-
 def screenshot(page, name):
     page.screenshot(path=str(Path(os.environ.get("COURSE_SCREENSHOTS", "/tmp")) / name))
 
@@ -204,57 +179,96 @@ ON_SCREEN = """i => {
 }"""
 
 
-def test_every_widget_trains_stops_within_a_few_frames_and_shows_refusals_in_jupyterlab(lab):
-    stop_seconds, pace, started = {}, {}, time.perf_counter()
-    with notebook_in_chromium(lab, "widgets.ipynb", len(WIDGETS)) as (page, errors):
-        print(f"page loaded and run in {time.perf_counter() - started:.0f} s")
-        for i, (make, label, refused, words) in enumerate(WIDGETS):
-            name = make.split("(")[0]
-            root = page.locator(".training-widget").nth(i)
-            root.scroll_into_view_if_needed()
-            assert "press Train to start" in page.evaluate(STATUS, i), make
-            page.wait_for_function(      # on a slow machine plotly may still be drawing it
-                "i => document.querySelectorAll('.training-widget')[i].querySelector('.js-plotly-plot')"
-                ".innerText.includes('no run yet: press Train')", arg=i)
-            before = page.evaluate(SIGNATURE, i)
-            root.get_by_role("button", name="Train").click()
-            page.wait_for_function(f"() => ({STATUS})({i}).includes('training on')")
-            page.wait_for_function(f"before => ({SIGNATURE})({i}) !== before", arg=before,
-                                   timeout=ceiling(60) * 1000)
-            pace[name] = page.evaluate(BROWSER_PACE, i)
-            assert "training on" in page.evaluate(STATUS, i), "the run ended before Stop"
-            seconds = page.evaluate(CLICK_AND_TIME, [i, "Stop", "stopped at step"])
-            assert seconds >= 0, (make, page.evaluate(STATUS, i))
-            page.wait_for_timeout(200)
-            stopped = page.evaluate(SIGNATURE, i)
-            page.wait_for_timeout(500)
-            assert page.evaluate(SIGNATURE, i) == stopped, f"{make}: the plot changed after Stop"
-
-            box = root.locator(".widget-text", has=page.locator("label", has_text=label)).locator("input")
-            box.fill(refused)
-            box.press("Enter")
-            page.wait_for_timeout(200)                # the value reaches the idle kernel
-            round_trip = page.evaluate(CLICK_AND_TIME, [i, "Train", "refused"])
-            assert round_trip >= 0, page.evaluate(STATUS, i)
-            assert words in page.evaluate(STATUS, i), page.evaluate(STATUS, i)
-            assert page.evaluate(ON_SCREEN, i), f"{make}: the refusal is off screen"
-            frame = pace[name][2]
-            stop_seconds[name] = (seconds, round_trip + FRAMES * frame)
-            if make.startswith("ClippingExplorer"):     # the largest allowed learning rate
-                box.fill("5")
-                box.press("Enter")
-                root.get_by_role("button", name="Train").click()
-                page.wait_for_function(f"() => ({STATUS})({i}).includes('diverged at step')")
-                assert page.evaluate(ON_SCREEN, i), "the divergence is off screen"
-            if i == 0:
-                screenshot(page, "jupyterlab-gradient-flow.png")
-            print(f"{name} done at {time.perf_counter() - started:.0f} s")
+@pytest.fixture(scope="module")
+def widgets_page(lab):
+    """The widgets' notebook open in Chromium, its kernel idle after the import cell; yields
+    (page, console errors). Nothing may leave loopback."""
+    with playwright.sync_playwright() as p:
+        browser = chromium.launch(p)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        outside = chromium.watch(context, lab, "ws://127.0.0.1")
+        errors = []
+        context.on("console", lambda message: message.type == "error" and errors.append(message.text))
+        page = context.new_page()
+        page.set_default_timeout(ceiling(120) * 1000)
+        page.goto(f"{lab}/lab/workspaces/widgets/tree/widgets.ipynb?reset&token={TOKEN}")
+        page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook')")
+        wait_for_idle_kernel(page)
+        run_cell(page, 0)
+        yield page, errors
         screenshot(page, "jupyterlab-widgets.png")
-    print("Stop, click to status change, and its bound (s):",
-          {k: (round(v, 3), round(b, 3)) for k, (v, b) in stop_seconds.items()})
-    print("while training, redraws shown per second, main-thread share in long tasks, longest gap (s):",
-          {k: (round(r, 1), f"{b:.0%}", round(g, 3)) for k, (r, b, g) in pace.items()})
-    drawing = [e for e in errors if any(w in e for w in ("NaN", "Infinity", "attribute d", "plotly"))]
+        browser.close()
+    assert not outside, f"requests to the network: {outside}"
+
+
+def run_cell(page, index):
+    """Run cell ``index`` of the open notebook and wait until its kernel is idle again."""
+    page.evaluate("""i => { const notebook = window.jupyterapp.shell.currentWidget.content;
+        notebook.activeCellIndex = i;
+        return window.jupyterapp.commands.execute('notebook:run-cell'); }""", index)
+    page.wait_for_function("i => { const cell = window.jupyterapp.shell.currentWidget.content.widgets[i];"
+                           " return cell.model.executionCount !== null; }", arg=index)
+    wait_for_idle_kernel(page)
+
+
+def test_the_widgets_notebook_opens_in_jupyterlab(widgets_page):
+    page, errors = widgets_page
+    cells = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets.length")
+    assert cells == 1 + len(WIDGETS)
+    text = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets[0].node.innerText")
+    assert "Error" not in text, text[-2000:]
+
+
+@pytest.mark.parametrize("i", range(len(WIDGETS)), ids=[make.split("(")[0] for make, *_ in WIDGETS])
+def test_widget_trains_stops_within_a_few_frames_and_shows_refusals_in_jupyterlab(widgets_page, i):
+    page, errors = widgets_page
+    make, label, refused, words = WIDGETS[i]
+    seen_errors, started = len(errors), time.perf_counter()
+    run_cell(page, 1 + i)
+    page.wait_for_function("n => document.querySelectorAll('.training-widget .training-status')"
+                           ".length >= n", arg=i + 1)
+    print(f"built in {time.perf_counter() - started:.1f} s")
+    root = page.locator(".training-widget").nth(i)
+    root.scroll_into_view_if_needed()
+    assert "press Train to start" in page.evaluate(STATUS, i), make
+    page.wait_for_function(      # on a slow machine plotly may still be drawing it
+        "i => document.querySelectorAll('.training-widget')[i].querySelector('.js-plotly-plot')"
+        ".innerText.includes('no run yet: press Train')", arg=i)
+    before = page.evaluate(SIGNATURE, i)
+    root.get_by_role("button", name="Train").click()
+    page.wait_for_function(f"() => ({STATUS})({i}).includes('training on')")
+    page.wait_for_function(f"before => ({SIGNATURE})({i}) !== before", arg=before,
+                           timeout=ceiling(60) * 1000)
+    redraws, busy, frame = page.evaluate(BROWSER_PACE, i)
+    print(f"while training: {redraws} redraws shown per second, {busy:.0%} of the main thread "
+          f"in long tasks, longest gap {frame:.3f} s")
+    assert "training on" in page.evaluate(STATUS, i), "the run ended before Stop"
+    seconds = page.evaluate(CLICK_AND_TIME, [i, "Stop", "stopped at step"])
+    assert seconds >= 0, (make, page.evaluate(STATUS, i))
+    page.wait_for_timeout(200)
+    stopped = page.evaluate(SIGNATURE, i)
+    page.wait_for_timeout(500)
+    assert page.evaluate(SIGNATURE, i) == stopped, f"{make}: the plot changed after Stop"
+
+    box = root.locator(".widget-text", has=page.locator("label", has_text=label)).locator("input")
+    box.fill(refused)
+    box.press("Enter")
+    page.wait_for_timeout(200)                # the value reaches the idle kernel
+    round_trip = page.evaluate(CLICK_AND_TIME, [i, "Train", "refused"])
+    assert round_trip >= 0, page.evaluate(STATUS, i)
+    assert words in page.evaluate(STATUS, i), page.evaluate(STATUS, i)
+    assert page.evaluate(ON_SCREEN, i), f"{make}: the refusal is off screen"
+    bound = round_trip + FRAMES * frame
+    print(f"Stop: {seconds:.3f} s from the click to the status change, bound {bound:.3f} s")
+    assert seconds <= bound, f"Stop later than {FRAMES} frames and a round trip"
+    if make.startswith("ClippingExplorer"):     # the largest allowed learning rate
+        box.fill("5")
+        box.press("Enter")
+        root.get_by_role("button", name="Train").click()
+        page.wait_for_function(f"() => ({STATUS})({i}).includes('diverged at step')")
+        assert page.evaluate(ON_SCREEN, i), "the divergence is off screen"
+    if i == 0:
+        screenshot(page, "jupyterlab-gradient-flow.png")
+    drawing = [e for e in errors[seen_errors:]
+               if any(w in e for w in ("NaN", "Infinity", "attribute d", "plotly"))]
     assert not drawing, drawing[:5]
-    slow = {k: v for k, v in stop_seconds.items() if v[0] > v[1]}
-    assert not slow, f"Stop later than {FRAMES} frames and a round trip (s): {slow}"

@@ -31,3 +31,30 @@ def run_cells(assignment, answers, test_cell, hidden, other_tests=True):
             return None
         exec(compile(source, grade_id or "cell", "exec"), namespace)
     raise AssertionError(f"no cell {test_cell}")
+
+
+def exercise_answers(assignment):
+    """The committed exercise's answer cells, as students receive them (grade id -> code)."""
+    nb = nbformat.read(ROOT / "exercises" / assignment / f"{assignment}.ipynb", 4)
+    return {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in nb.cells
+            if cell.metadata.get("nbgrader", {}).get("solution")}
+
+
+def points_earned(assignment, answers):
+    """Run every cell of the solution notebook, hidden tests included, with some solution
+    cells replaced by ``answers``, going on after errors as the grader does; return the
+    points of the graded cells that ran without an error, by grade id."""
+    nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", 4)
+    namespace, earned = {}, {}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        meta = cell.metadata.get("nbgrader", {})
+        grade_id = meta.get("grade_id")
+        try:
+            exec(compile(answers.get(grade_id, cell.source), grade_id or "cell", "exec"), namespace)
+        except Exception:                    # noqa: BLE001 - the grader records it and goes on
+            continue
+        if meta.get("grade"):
+            earned[grade_id] = meta.get("points", 0)
+    return earned

@@ -413,8 +413,8 @@ def build(nb_solution, nb_exercise, variant):
 # benchmarks/solution_cells.py: the digits CNN's training test, about 25 times slower than the
 # reference machine before the ceiling; tile coding's and REINFORCE's tests reach 92 and 44):
 # graded on a simulated slow machine (tests/test_slowed.py), solution and untouched exercise;
-# at full speed only its solution is graded again (tests/test_grading.py: its cells' times, to
-# check the limits' margins). The limits are the same code for every assignment.
+# at full speed its solution is graded as every solution is (tests/test_grading.py: its cells'
+# times check the limits' margins). The limits are the same code for every assignment.
 HEAVIEST = ("cnn_digits",)
 
 

@@ -16,13 +16,38 @@ from pathlib import Path
 
 import pytest
 
-from notebook_cells import run_cells
+import submissions
+from notebook_cells import exercise_answers, points_earned, run_cells
 
 
 MISTAKES = {}          # "assignment: mistake" -> (assignment, cell, answer, test cell)
 for _path in sorted((Path(__file__).parent / "mistakes").glob("*.py")):
     for _name, (_cell, _answer, _test) in runpy.run_path(str(_path))["MISTAKES"].items():
         MISTAKES[f"{_path.stem}: {_name}"] = (_path.stem, _cell, _answer, _test)
+
+
+ASSIGNMENTS = sorted(p.name for p in (Path(__file__).parents[1] / "solutions").iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_an_untouched_exercise_earns_nothing(assignment):
+    """Every graded cell, hidden tests included, fails on the exercise as released (its answer
+    cells raise NotImplementedError): a test that passed would give points for nothing. The
+    real grader grades untouched exercises too: pca's in the class (test_grading) and the
+    digits CNN's at a fifth of a core (test_slowed); every solution's full marks, test_grading."""
+    answers = exercise_answers(assignment)
+    assert answers and all("raise NotImplementedError()" in code for code in answers.values())
+    assert points_earned(assignment, answers) == {}
+
+
+def test_the_untouched_check_counts_earned_points():
+    """Its control: pca's solution earns every graded cell's points, and pca's exercise with one
+    answer filled in earns that answer's test."""
+    answers = exercise_answers("pca")
+    assert sum(points_earned("pca", {}).values()) == submissions.FULL_MARKS
+    assert list(points_earned("pca", {})) == submissions.TESTS
+    solved = {grade_id: code for grade_id, code in answers.items() if grade_id != "pca-covariance"}
+    assert list(points_earned("pca", solved)) == ["pca-covariance-test"]
 
 
 @functools.lru_cache(maxsize=None)

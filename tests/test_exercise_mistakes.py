@@ -98,6 +98,28 @@ def backward(x, y, W1, b1, W2, b2):
     torch.nn.functional.cross_entropy(z2, y).backward()
     return [p.grad for p in leaves]
 """, "bp-backward-test", "autograd"),
+    "torch's softplus": ("gan", "gan-d-loss", """
+def softplus(u):
+    return torch.nn.functional.softplus(u)
+
+
+def discriminator_loss(real_logits, fake_logits):
+    return softplus(-real_logits).mean() + softplus(fake_logits).mean()
+""", "gan-d-loss-test", "softplus"),
+    "torch's cross-entropy from logits": ("gan", "gan-d-loss", """
+from torch.nn.functional import binary_cross_entropy_with_logits as bce
+
+def discriminator_loss(real_logits, fake_logits):
+    return bce(real_logits, torch.ones_like(real_logits)) + bce(fake_logits, torch.zeros_like(fake_logits))
+""", "gan-d-loss-test", "binary_cross_entropy_with_logits"),
+    "torch's log-sigmoid for the generator": ("gan", "gan-g-loss", """
+def generator_loss(fake_logits, kind="non-saturating"):
+    if kind == "minimax":
+        return torch.nn.functional.logsigmoid(-fake_logits).mean()
+    if kind == "non-saturating":
+        return -torch.nn.functional.logsigmoid(fake_logits).mean()
+    raise ValueError(kind)
+""", "gan-g-loss-test", "log_sigmoid"),
     "a library convolution under another name": ("conv2d", "conv-conv2d", """
 from torch.nn.functional import conv2d as library_convolution
 

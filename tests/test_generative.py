@@ -170,3 +170,52 @@ def test_the_vae_page_measures_the_latent_plane_and_the_beta_tradeoff(built_book
     assert g["beta_tradeoff_kl_high"] < 0.01 and g["beta_tradeoff_active_four"] < 2
     assert abs(g["beta_tradeoff_rec_high"] - g["beta_tradeoff_no_code"]) < 0.01 * g["beta_tradeoff_no_code"]
     assert g["beta_tradeoff_spread"] < 0.05
+
+
+def test_the_gan_losses_are_the_cross_entropies_and_their_slopes_saturate_as_derived():
+    import torch
+    from torch.nn import functional as F
+    from book.generative import gan
+    model = gan.GAN(("minimax", "non-saturating"), seeds=(0, 0))
+    real, fake = gan.sample_ring(50, generator=torch.Generator().manual_seed(0)), model.sample(40)
+    d_real, d_fake = model.logits(real.expand(2, -1, -1)), model.logits(fake)
+    expected = (F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real), reduction="none").mean(-1)
+                + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake), reduction="none").mean(-1))
+    torch.testing.assert_close(model.discriminator_loss(real, fake), expected)
+    d = torch.sigmoid(d_fake)
+    minimax = torch.log(1 - d[0]).mean()
+    non_saturating = F.binary_cross_entropy_with_logits(d_fake[1], torch.ones_like(d_fake[1]))
+    torch.testing.assert_close(model.generator_loss(fake), torch.stack([minimax, non_saturating]))
+    # per point, the slopes in the logit: -sigmoid(l) and -(1 - sigmoid(l)), over the batch size
+    logit = torch.tensor([[-8.0, 0.0, 3.0]] * 2, requires_grad=True)
+    model.logits = lambda points: logit
+    model.generator_loss(None).sum().backward()
+    s = torch.sigmoid(logit.detach()[0])
+    torch.testing.assert_close(logit.grad, torch.stack([-s, -(1 - s)]) / 3)
+    assert logit.grad[0, 0].abs() < 1e-3 < logit.grad[1, 0].abs() / 100     # rejected: saturated
+
+
+def test_gans_in_lockstep_train_as_each_would_alone_and_the_modes_are_counted():
+    import torch
+    from book.generative import gan
+    both = gan.GAN(("minimax", "non-saturating"), seeds=(3, 4), hidden_size=8)
+    alone = gan.GAN(("non-saturating",), seeds=4, hidden_size=8)
+    for model in (both, alone):
+        gan.head_start(model, steps=5)
+        gan.fit(model, steps=10, d_steps=2, seed=1)
+    for mine, its in zip(both.parameters(), alone.parameters()):
+        torch.testing.assert_close(mine[1:], its, rtol=1e-5, atol=1e-6)
+    assert not torch.allclose(both.generator[0].weight[0], alone.generator[0].weight[0])
+    centers = gan.ring_centers()
+    points = torch.cat([centers[[0, 0, 0, 3, 3, 3, 5]], torch.zeros(1, 2)])[None]   # 8 points
+    assert gan.covered(points, centers, 0.1).nonzero()[:, 1].tolist() == [0, 3, 5]
+    torch.testing.assert_close(gan.distance_to_ring(centers[None] * 1.5), torch.tensor([1.0]))
+
+
+def test_the_gan_page_measures_saturation_what_it_costs_and_the_modes(built_book):
+    from built import glued
+    g = glued(built_book, "generative/gan")
+    assert all(g[name] is True for name in ("saturation", "sgd", "adam", "hopping", "losses_tie"))
+    assert g["saturation_ratio"] > 100 and g["saturation_rejected"] < 1          # per cent
+    assert g["sgd_change"] < 1 and g["sgd_ns_end"] < g["sgd_start"] / 2 and g["sgd_ns_modes"] >= 1
+    assert g["adam_minimax"] >= 5 and g["adam_ns"] >= 5 and g["hopping_hoppers"] >= 6

@@ -50,6 +50,7 @@ WIDGETS = [
     ("BanditLab(**BanditLab.HEAVIEST[0])", "bandit problems", "5000", "refused"),
     ("GridworldPlanner(**GridworldPlanner.HEAVIEST[0])", "slip probability", "0.9", "refused"),
     ("DQNTrainer(**DQNTrainer.HEAVIEST[0])", "hidden units", "1000", "refused"),
+    ("GANArena(**GANArena.HEAVIEST[0])", "D steps per G", "50", "refused"),
 ]
 
 
@@ -62,7 +63,8 @@ def free_port():
 def widgets_notebook(path):
     cells = [nbformat.v4.new_code_cell(
         "from book.widgets import (BanditLab, CartPoleTrainer, CliffExplorer, ClippingExplorer, "
-        "DQNTrainer, GatedRace, GradientFlowExplorer, GridworldPlanner, OptimizerRace, Playground)")]
+        "DQNTrainer, GANArena, GatedRace, GradientFlowExplorer, GridworldPlanner, OptimizerRace, "
+        "Playground)")]
     cells += [nbformat.v4.new_code_cell(make) for make, *_ in WIDGETS]
     nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {
         "name": "python3", "display_name": "Python 3", "language": "python"}}), path)

@@ -10,14 +10,15 @@ import torch
 
 from book.data import load_digits
 from book.widgets import (BanditLab, CartPoleTrainer, CliffExplorer, ClippingExplorer, DQNTrainer,
-                          GatedRace, GradientFlowExplorer, GridworldPlanner, OptimizerRace, Playground, TSNEExplorer)
+                          GANArena, GatedRace, GradientFlowExplorer, GridworldPlanner, OptimizerRace,
+                          Playground, TSNEExplorer)
 from book.widgets.training import MAX_POINTS, PLACEHOLDER
 from book.widgets.tsne_explorer import validate
 from built import plotly_array
 from conftest import ceiling
 
 WIDGETS = (GradientFlowExplorer, ClippingExplorer, GatedRace, OptimizerRace, Playground, BanditLab,
-           CliffExplorer, CartPoleTrainer, GridworldPlanner, DQNTrainer)
+           CliffExplorer, CartPoleTrainer, GridworldPlanner, DQNTrainer, GANArena)
 TWO_STEPS = {CliffExplorer: dict(episodes=2), CartPoleTrainer: dict(episodes=2, batch=1),
              GridworldPlanner: dict(sweeps=2), DQNTrainer: dict(steps=16)}
 NUMPY_ONLY = (BanditLab, CliffExplorer, GridworldPlanner)
@@ -394,6 +395,7 @@ DIVERGING = [
     (GatedRace, dict(learning_rate=1.0, steps=400)),
     (Playground, dict(learning_rate=10.0, optimizer="adam", depth=8, width=128, steps=2000)),
     (OptimizerRace, dict(steps=2000)),
+    (GANArena, dict(g_learning_rate=1.0, d_learning_rate=1.0, steps=2000)),
 ]
 
 
@@ -564,6 +566,35 @@ def test_playground_trains_redraws_and_stops():
         await stops_when_asked(playground, 20000)
 
     run(drive())
+
+
+def test_gan_arena_trains_the_generator_onto_the_ring_draws_and_stops():
+    async def drive():
+        arena = GANArena(steps=1500, seed=0)
+        game = await arena.train()
+        z = np.asarray(arena.plane.data[0].z, dtype=float)
+        points = np.stack([np.asarray(arena.plane.data[2].x), np.asarray(arena.plane.data[2].y)], 1)
+        assert np.isfinite(z).all() and points.shape == (300, 2)
+        distance = np.abs(np.linalg.norm(points, axis=1) - 2).mean()
+        assert distance < 0.3, "the generator's points lie near the circle of the data"
+        assert "of the 8 modes" in arena.status.value and arena.frames >= 2
+        assert len(game.d_losses) == 1500 and np.isfinite(game.d_losses).all()
+        arena.d_steps.value = 11
+        assert arena.train() is None and "refused" in arena.status.value
+        arena.d_steps.value = 1
+        await stops_when_asked(arena, 20000)
+
+    run(drive())
+
+
+def test_gan_arena_shows_the_stalled_minimax_generator_of_the_page():
+    """The page's experiment in the arena: minimax loss, gradient descent, a head start."""
+    _, message = GANArena().run_to_end(loss="minimax", optimizer="sgd", g_learning_rate=0.02,
+                                       head_start=300, steps=300)
+    assert message.startswith("the generator covers 0 of the 8 modes"), message
+    _, message = GANArena().run_to_end(loss="non-saturating", optimizer="sgd", g_learning_rate=0.02,
+                                       head_start=300, steps=300)
+    assert not message.startswith("the generator covers 0 "), message
 
 
 def test_optimizer_race_draws_paths_survives_divergence_and_stops():

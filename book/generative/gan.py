@@ -22,6 +22,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from book.nn.optimizers import SGD, Adam, flatten_parameters_
 from book.nn.parallel import ParallelLinear
 
 LOSSES = ("minimax", "non-saturating")
@@ -72,8 +73,9 @@ class GAN(nn.Module):
         self.register_buffer("minimax", torch.tensor([loss == "minimax" for loss in losses]))
 
     def sample(self, n_samples, generator=None):
-        """``n_samples`` generated points per model, from the same noise: (n_models, n, 2)."""
-        z = torch.randn(n_samples, self.noise_size, generator=generator)
+        """``n_samples`` generated points per model, from the same noise (drawn on the CPU, from
+        ``generator``, whatever the device): (n_models, n, 2)."""
+        z = torch.randn(n_samples, self.noise_size, generator=generator).to(self.minimax.device)
         return self.generator(z.expand(len(self.losses), *z.shape))
 
     def logits(self, points):
@@ -83,6 +85,7 @@ class GAN(nn.Module):
     def discriminator_loss(self, real, fake):
         """Per model, the cross-entropy of D on data points (label 1) and generated ones (label 0).
         ``real``: (n, 2), the same for every model, or (n_models, n, 2)."""
+        real = real.to(fake.device)
         if real.dim() == 2:
             real = real.expand(len(self.losses), *real.shape)
         logits = self.logits(torch.cat([real, fake], dim=1))          # one pass for both
@@ -95,18 +98,32 @@ class GAN(nn.Module):
         return torch.where(self.minimax[:, None], -F.softplus(logit), F.softplus(-logit)).mean(-1)
 
 
+class FlatOptimizer:
+    """One of ``book.nn.optimizers`` over a network whose parameters are made views of one flat
+    tensor (``flatten_parameters_``): each step is a few operations on one tensor. (The course's
+    optimizers have torch.optim's update rules and spare a page the second torch.optim's first
+    step takes to import torch._dynamo.)"""
+
+    def __init__(self, module, optimizer, **kwargs):
+        self.flat, self.grad = flatten_parameters_(list(module.parameters()))
+        self.optimizer = optimizer([self.flat], **kwargs)
+
+    def zero_grad(self):
+        self.grad.zero_()
+
+    def step(self):
+        self.optimizer.step([self.grad])
+
+
 def optimizers(model, lr=4e-3, d_lr=None, optimizer="adam"):
     """The discriminators' Adam (beta1 = 0.5, as Radford et al.) at ``d_lr`` (default ``lr``), and
     the generators' ``optimizer`` at ``lr``: "adam" the same, "sgd" plain gradient descent, whose
     step is proportional to the gradient."""
-    adam = dict(betas=(0.5, 0.999), fused=True)          # fused: one kernel per tensor, faster
-    d_optimizer = torch.optim.Adam(model.discriminator.parameters(), lr=d_lr or lr, **adam)
-    if optimizer == "adam":
-        g_optimizer = torch.optim.Adam(model.generator.parameters(), lr=lr, **adam)
-    elif optimizer == "sgd":
-        g_optimizer = torch.optim.SGD(model.generator.parameters(), lr=lr)
-    else:
+    if optimizer not in ("adam", "sgd"):
         raise ValueError(f"unknown optimizer {optimizer!r}: choose 'adam' or 'sgd'")
+    d_optimizer = FlatOptimizer(model.discriminator, Adam, lr=d_lr or lr, betas=(0.5, 0.999))
+    g_optimizer = (FlatOptimizer(model.generator, Adam, lr=lr, betas=(0.5, 0.999)) if optimizer == "adam"
+                   else FlatOptimizer(model.generator, SGD, lr=lr))
     return d_optimizer, g_optimizer
 
 
@@ -131,29 +148,49 @@ def generator_step(model, g_optimizer, batch_size, generator):
     return loss.detach()
 
 
+class Game:
+    """A game in progress on the ring of ``sample_ring(std=std)``: the players' optimizers
+    (``optimizers``), one seeded random stream for the data and the noise, and the losses of
+    every round so far. ``step`` plays one round: ``d_steps`` discriminator steps, then one
+    generator step, each on a fresh batch; ``discriminator_step`` a step of the discriminators
+    alone (a head start)."""
+
+    def __init__(self, model, batch_size=64, lr=4e-3, d_lr=None, optimizer="adam", d_steps=1,
+                 std=0.1, seed=0):
+        self.model, self.batch_size, self.d_steps, self.std = model, batch_size, d_steps, std
+        self.generator = torch.Generator().manual_seed(seed)
+        self.d_optimizer, self.g_optimizer = optimizers(model, lr, d_lr, optimizer)
+        self.d_losses, self.g_losses = [], []
+
+    def discriminator_step(self):
+        real = sample_ring(self.batch_size, std=self.std, generator=self.generator)
+        return discriminator_step(self.model, self.d_optimizer, real, self.generator)
+
+    def step(self):
+        for _ in range(self.d_steps):
+            d_loss = self.discriminator_step()
+        g_loss = generator_step(self.model, self.g_optimizer, self.batch_size, self.generator)
+        self.d_losses.append(d_loss.tolist())
+        self.g_losses.append(g_loss.tolist())
+        return d_loss, g_loss
+
+
 def head_start(model, steps=300, batch_size=64, lr=4e-3, std=0.1, seed=0):
     """``steps`` Adam steps of the discriminators alone against the generators as they are: a
     discriminator that has learned to reject them before the game begins."""
-    generator = torch.Generator().manual_seed(seed)
-    d_optimizer, _ = optimizers(model, lr)
+    game = Game(model, batch_size, lr, std=std, seed=seed)
     for _ in range(steps):
-        discriminator_step(model, d_optimizer, sample_ring(batch_size, std=std, generator=generator), generator)
+        game.discriminator_step()
 
 
 def fit(model, steps=1000, batch_size=64, lr=4e-3, d_lr=None, optimizer="adam", d_steps=1,
         std=0.1, seed=0, record=None, every=100):
-    """The game on the ring of ``sample_ring(std=std)``: ``steps`` rounds of ``d_steps``
-    discriminator steps and one generator step, on fresh batches (``optimizers`` gives the
-    optimizers). ``record(model)``, before the game and every ``every`` rounds, gives the
-    returned list."""
-    generator = torch.Generator().manual_seed(seed)
-    d_optimizer, g_optimizer = optimizers(model, lr, d_lr, optimizer)
+    """``steps`` rounds of a new ``Game``. ``record(model)``, before the game and every
+    ``every`` rounds, gives the returned list."""
+    game = Game(model, batch_size, lr, d_lr, optimizer, d_steps, std, seed)
     values = [record(model)] if record else []
     for step in range(steps):
-        for _ in range(d_steps):
-            discriminator_step(model, d_optimizer, sample_ring(batch_size, std=std, generator=generator),
-                               generator)
-        generator_step(model, g_optimizer, batch_size, generator)
+        game.step()
         if record and (step + 1) % every == 0:
             values.append(record(model))
     return values
@@ -170,11 +207,10 @@ def covered(points, centers, std, min_share=0.25):
 def generator_gradient_norm(model, n_samples=512, seed=0):
     """Per model, the norm of the gradient of its generator's loss with respect to its generator's
     weights, at the current weights (the models' gradients are independent)."""
-    model.zero_grad()
-    model.generator_loss(model.sample(n_samples, torch.Generator().manual_seed(seed))).sum().backward()
-    squares = sum((p.grad ** 2).flatten(1).sum(1) for p in model.generator.parameters())
-    model.zero_grad()
-    return squares.sqrt()
+    weights = list(model.generator.parameters())
+    loss = model.generator_loss(model.sample(n_samples, torch.Generator().manual_seed(seed))).sum()
+    grads = torch.autograd.grad(loss, weights)
+    return sum((g ** 2).flatten(1).sum(1) for g in grads).sqrt()
 
 
 def distance_to_ring(points, radius=2.0):

@@ -8,6 +8,7 @@ import importlib
 MODULES = {
     "BanditLab": "bandit_lab", "CartPoleTrainer": "cartpole_trainer",
     "CliffExplorer": "cliff_explorer", "ClippingExplorer": "clipping", "DQNTrainer": "dqn_trainer",
+    "GANArena": "gan_arena",
     "GatedRace": "gated_race", "GradientFlowExplorer": "gradient_flow",
     "GridworldPlanner": "gridworld_planner", "OptimizerRace": "optimizer_race",
     "Playground": "playground", "TSNEExplorer": "tsne_explorer",

@@ -50,7 +50,7 @@ WIDGETS = [
     ("BanditLab(**BanditLab.HEAVIEST[0])", "bandit problems", "5000", "refused"),
     ("GridworldPlanner(**GridworldPlanner.HEAVIEST[0])", "slip probability", "0.9", "refused"),
     ("DQNTrainer(**DQNTrainer.HEAVIEST[0])", "hidden units", "1000", "refused"),
-    ("GANArena(steps=20000)", "D steps per G", "50", "refused"),
+    ("GANArena(**GANArena.HEAVIEST[0])", "D steps per G", "50", "refused"),
 ]
 
 

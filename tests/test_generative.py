@@ -67,6 +67,9 @@ def test_the_rbm_page_measures_cd1_against_cd10_and_the_magnetization(built_book
     assert g["cd_k_cd10_12"] < g["cd_k_cd1_12"]
     assert abs(g["magnetization_cd10"] - g["magnetization_exact"]) < 0.05
     assert g["magnetization_random"] < 0.3 < 0.7 < g["magnetization_exact"]
+    assert g["denoising"] is True and 9 < g["denoising_noise"] < 11
+    assert max(g["denoising_rbm"], g["denoising_pca"]) < g["denoising_noise"] - 3
+    assert abs(g["denoising_rbm"] - g["denoising_pca"]) < 1
 
 
 def test_a_linear_autoencoder_reaches_pcas_error_and_plane():
@@ -219,3 +222,4 @@ def test_the_gan_page_measures_saturation_what_it_costs_and_the_modes(built_book
     assert g["saturation_ratio"] > 100 and g["saturation_rejected"] < 1          # per cent
     assert g["sgd_change"] < 1 and g["sgd_ns_end"] < g["sgd_start"] / 2 and g["sgd_ns_modes"] >= 1
     assert g["adam_minimax"] >= 5 and g["adam_ns"] >= 5 and g["hopping_hoppers"] >= 6
+    assert g["adam_overshoot"] is True and g["collapse"] is True and g["collapse_high"] <= 6

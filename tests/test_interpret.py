@@ -1,5 +1,6 @@
 """Interpretability (book.interpret): the attacks against autograd and their constraints, and the
 adversarial examples page's effects."""
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -118,3 +119,29 @@ def test_the_dreaming_page_measures_dreams_and_saliency(built_book):
     assert g["dreams_smooth"] < g["dreams_rough_real"] / 4 < g["dreams_rough"]
     assert g["saliency_chance4"] < g["saliency_map4"] < g["saliency_product4"]
     assert g["saliency_map8"] < g["saliency_bright8"] < g["saliency_product4"] + 0.5 and g["saliency_blank"] > 20
+
+
+def test_the_adversary_follows_its_sliders_with_the_attack_of_the_page():
+    from book.interpret import adversarial as adv
+    from book.widgets import Adversary
+    widget = Adversary()
+    assert widget.eps.min == 0 and widget.eps.max == 0.3 and widget.index.max == len(widget.X) - 1
+    for attack in ("FGSM", "PGD, 10 steps", "random signs (the control)"):
+        widget.attack.value = attack
+        for eps in (0.0, 0.05, 0.2):
+            widget.eps.value = eps
+            x, attacked, before, after = widget.compute()
+            shown = np.asarray(widget.images.data[2].z, dtype=float)[::-1].reshape(-1)
+            np.testing.assert_allclose(shown, attacked.numpy(), atol=1e-3)
+            assert (attacked - x).abs().max() <= eps + 1e-6
+            np.testing.assert_allclose(np.asarray(widget.bars.data[1].y), after.numpy(), atol=1e-4)
+            assert abs(float(after.sum()) - 1) < 1e-5
+    widget.attack.value, widget.eps.value = "FGSM", 0.1
+    x, attacked, _, _ = widget.compute()
+    y = widget.y[widget.index.value][None]
+    torch.testing.assert_close(attacked, adv.fgsm(widget.model, x[None], y, 0.1)[0])
+    fooled = 0
+    for index in range(20):                       # FGSM at 0.2 fools the network on most digits
+        widget.index.value, widget.eps.value = index, 0.2
+        fooled += "— fooled" in widget.status.value
+    assert fooled >= 10, fooled

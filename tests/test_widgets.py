@@ -11,14 +11,14 @@ import torch
 from book.data import load_digits
 from book.widgets import (BanditLab, CartPoleTrainer, CliffExplorer, ClippingExplorer, DQNTrainer,
                           GANArena, GatedRace, GradientFlowExplorer, GridworldPlanner, OptimizerRace,
-                          Playground, TSNEExplorer)
+                          Playground, TSNEExplorer, VAEExplorer)
 from book.widgets.training import MAX_POINTS, PLACEHOLDER
 from book.widgets.tsne_explorer import validate
 from built import plotly_array
 from conftest import ceiling
 
 WIDGETS = (GradientFlowExplorer, ClippingExplorer, GatedRace, OptimizerRace, Playground, BanditLab,
-           CliffExplorer, CartPoleTrainer, GridworldPlanner, DQNTrainer, GANArena)
+           CliffExplorer, CartPoleTrainer, GridworldPlanner, DQNTrainer, GANArena, VAEExplorer)
 TWO_STEPS = {CliffExplorer: dict(episodes=2), CartPoleTrainer: dict(episodes=2, batch=1),
              GridworldPlanner: dict(sweeps=2), DQNTrainer: dict(steps=16)}
 NUMPY_ONLY = (BanditLab, CliffExplorer, GridworldPlanner)
@@ -585,6 +585,34 @@ def test_gan_arena_trains_the_generator_onto_the_ring_draws_and_stops():
         await stops_when_asked(arena, 20000)
 
     run(drive())
+
+
+def test_vae_explorer_trains_decodes_the_chosen_point_at_once_and_stops():
+    async def drive():
+        explorer = VAEExplorer(steps=40, seed=0)
+        explorer.z1.value = 5.0                       # before any run: nothing to decode, no error
+        model = await explorer.train()
+        assert model.reconstruction[-1] < explorer.no_code - 3, "the code carries information"
+        assert "2 of 2 latent dimensions active" in explorer.status.value
+        drawn = np.asarray(explorer.drawing.data[0].z, dtype=float)
+        assert drawn.shape == (8, 8) and np.isfinite(drawn).all()
+        explorer.z1.value, explorer.z2.value = -1.5, 1.0          # idle: decoded at once
+        moved = np.asarray(explorer.drawing.data[0].z, dtype=float)
+        with torch.no_grad():
+            expected = model.decode(torch.tensor([[[-1.5, 1.0]]]))[0, 0].reshape(8, 8).numpy()[::-1]
+        np.testing.assert_allclose(moved, expected, atol=1e-3)
+        assert list(explorer.latent.data[-1].x) == [-1.5]
+        explorer.beta.value = 25.0
+        assert explorer.train() is None and "refused" in explorer.status.value
+        explorer.beta.value = 1.0
+        await stops_when_asked(explorer, 500)
+
+    run(drive())
+
+
+def test_vae_explorer_retrained_with_a_large_beta_collapses_as_the_page_says():
+    _, message = VAEExplorer().run_to_end(beta=8.0, steps=60)
+    assert "0 of 2 latent dimensions active" in message, message
 
 
 def test_gan_arena_shows_the_stalled_minimax_generator_of_the_page():

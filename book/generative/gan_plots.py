@@ -16,15 +16,17 @@ def plane(title="", height=460):
     return fig.update_yaxes(range=[-EXTENT, EXTENT], scaleanchor="x", scaleratio=1)
 
 
-def add_points(fig, data, samples, names=None, **where):
-    """The data in grey, then each generator's points in its colour; ``samples`` (n_models, n, 2)."""
+def add_points(fig, data, samples, names=None, colours=None, **where):
+    """The data in grey, then each generator's points in its colour (default: the palette in
+    order); ``samples`` (n_models, n, 2)."""
     data = np.asarray(data)
     fig.add_scatter(x=data[:, 0], y=data[:, 1], mode="markers", name="data",
                     marker=dict(size=4, color=DATA_COLOUR), **where)
     for k, points in enumerate(np.asarray(samples)):
         fig.add_scatter(x=points[:, 0], y=points[:, 1], mode="markers",
                         name=names[k] if names else f"generator {k + 1}",
-                        marker=dict(size=4, color=PALETTE[k % len(PALETTE)]), **where)
+                        marker=dict(size=4, color=(colours or PALETTE)[k % len(colours or PALETTE)]),
+                        **where)
     return fig
 
 
@@ -41,7 +43,8 @@ def samples_side_by_side(data, samples, titles, title=""):
     from plotly.subplots import make_subplots
     fig = make_subplots(rows=1, cols=len(titles), subplot_titles=list(titles), horizontal_spacing=0.06)
     for k, points in enumerate(np.asarray(samples)):
-        add_points(fig, data, points[None], names=[titles[k]], row=1, col=k + 1)
+        add_points(fig, data, points[None], names=[titles[k]], colours=[PALETTE[k % len(PALETTE)]],
+                   row=1, col=k + 1)
         fig.data[-2].showlegend = k == 0
     fig.update_xaxes(range=[-EXTENT, EXTENT], constrain="domain", title_text="x1")
     fig.update_yaxes(range=[-EXTENT, EXTENT], title_text="x2", col=1)

@@ -65,12 +65,15 @@ class VAE(nn.Module):
         return reconstruction.mean(-1), kl.mean(-1)
 
 
+def batch_loss(model, batch, generator):
+    """Per model, reconstruction + beta * KL on a batch: what ``fit`` minimizes."""
+    reconstruction, kl = model.losses(batch, generator)
+    return reconstruction + model.betas * kl
+
+
 def fit(model, X, epochs=100, batch_size=128, lr=1e-2, seed=0, record=None, every=10):
     """Adam on sum over models of (reconstruction + beta * KL); ``record(model)`` every ``every``
     epochs (and before training) gives the returned list, else each epoch's mean loss per model."""
-    def batch_loss(model, batch, generator):
-        reconstruction, kl = model.losses(batch, generator)
-        return reconstruction + model.betas * kl
     return training.fit(model, X, batch_loss, epochs, batch_size, lr, seed, record, every)
 
 

@@ -6,12 +6,12 @@ Playground``): a page pays for the widgets it shows, not for all of them.
 import importlib
 
 MODULES = {
-    "BanditLab": "bandit_lab", "CartPoleTrainer": "cartpole_trainer",
+    "Adversary": "adversary", "BanditLab": "bandit_lab", "CartPoleTrainer": "cartpole_trainer",
     "CliffExplorer": "cliff_explorer", "ClippingExplorer": "clipping", "DQNTrainer": "dqn_trainer",
     "GANArena": "gan_arena",
     "GatedRace": "gated_race", "GradientFlowExplorer": "gradient_flow",
     "GridworldPlanner": "gridworld_planner", "OptimizerRace": "optimizer_race",
-    "Playground": "playground", "TSNEExplorer": "tsne_explorer",
+    "Playground": "playground", "TSNEExplorer": "tsne_explorer", "VAEExplorer": "vae_explorer",
 }
 __all__ = sorted(MODULES)
 

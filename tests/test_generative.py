@@ -166,7 +166,7 @@ def test_the_vae_page_measures_the_latent_plane_and_the_beta_tradeoff(built_book
     from built import glued
     g = glued(built_book, "generative/vae")
     assert g["latent_classes"] is True and g["beta_tradeoff"] is True
-    assert g["latent_classes_accuracy"] > 50                             # chance: 10 %
+    assert g["latent_classes_accuracy"] > max(50, g["latent_classes_pca"] + 5)   # chance: 10 %
     assert g["beta_tradeoff_rec_low"] < g["beta_tradeoff_rec_one"] < g["beta_tradeoff_rec_high"]
     assert g["beta_tradeoff_kl_low"] > g["beta_tradeoff_kl_one"] > g["beta_tradeoff_kl_two"] > 0.1
     assert g["beta_tradeoff_kl_two"] > g["beta_tradeoff_kl_four"] > g["beta_tradeoff_kl_high"]

@@ -17,6 +17,7 @@ reconstructions, up to the collapse where q(z | x) = N(0, I) for every x and the
 One ``VAE`` holds one model per beta (``book.nn.parallel``): they train in lockstep, each as it
 would alone, on the same batches.
 """
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -113,3 +114,12 @@ def independent_pixels_nll(X_train, X_test):
     reconstruction term a collapsed VAE is left with."""
     p = X_train.mean(0).clamp(1e-6, 1 - 1e-6)
     return -(X_test * p.log() + (1 - X_test) * (1 - p).log()).sum(-1).mean().item()
+
+
+def centroid_accuracy(train_codes, train_labels, test_codes, test_labels):
+    """How often a test point's nearest class centroid (the mean code of that class's training
+    points) is its own class: how well a code separates the classes it was never told."""
+    classes = np.unique(train_labels)
+    centroids = np.stack([train_codes[train_labels == c].mean(axis=0) for c in classes])
+    nearest = classes[np.argmin(((test_codes[:, None] - centroids[None]) ** 2).sum(-1), axis=1)]
+    return float((nearest == test_labels).mean())

@@ -16,7 +16,6 @@ discriminator step per generator step, the non-saturating loss):
 Goal: >= 10 frames per second on a 2-core CPU with training near the engine's speed.
 """
 import argparse
-import asyncio
 import time
 
 import torch
@@ -25,6 +24,7 @@ from torch.nn import functional as F
 
 from book.generative import gan
 from book.widgets import GANArena
+from frame_rate import print_table, widget_rows, widget_run
 
 
 def players(hidden=32):
@@ -66,36 +66,16 @@ def engine(steps):
     return time.perf_counter() - start
 
 
-def widget(steps, redraw_seconds):
-    arena = GANArena(steps=steps)
-    arena.redraw_seconds = redraw_seconds
-
-    async def go():
-        start = time.perf_counter()
-        await arena.train()
-        return time.perf_counter() - start
-    seconds = asyncio.run(go())
-    return seconds, arena.frames
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=2000)
     args = parser.parse_args()
     n = args.steps
-    plain_loop(20), engine(20), widget(20, 0.0)                 # warm-up: imports, first allocations
-    baseline = plain_loop(n)
-    rows = [("plain loop (baseline)", baseline, None), ("gan.Game.step", engine(n), None)]
-    for name, redraw in ((f"arena as shipped ({1000 * GANArena.redraw_seconds:.0f} ms throttle)",
-                          GANArena.redraw_seconds), ("arena, redraw every step", 0.0)):
-        seconds, frames = widget(n, redraw)
-        rows.append((name, seconds, frames))
+    plain_loop(20), engine(20), widget_run(GANArena, 20, 0.0)     # warm-up: imports, first allocations
+    rows = [("plain loop (baseline)", plain_loop(n), None), ("gan.Game.step", engine(n), None),
+            *widget_rows(GANArena, n, "arena")]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {n} generator steps\n")
-    print(f"{'':<34}{'ms/step':>9}{'steps/s':>9}{'vs plain':>10}{'frames/s':>10}")
-    for name, seconds, frames in rows:
-        fps = f"{frames / seconds:10.1f}" if frames else f"{'':>10}"
-        print(f"{name:<34}{1000 * seconds / n:9.2f}{n / seconds:9.0f}{seconds / baseline:9.2f}x{fps}")
-
+    print_table(rows, n)
 
 if __name__ == "__main__":
     main()

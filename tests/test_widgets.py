@@ -68,6 +68,14 @@ def text(widget):
     return re.sub("<[^>]+>", "", widget.status.value)
 
 
+def refuses(widget, control, value):
+    """Train with ``control`` at ``value``: nothing starts and the status line says why; the
+    control gets its value back."""
+    old, control.value = control.value, value
+    assert widget.train() is None and "refused" in widget.status.value, widget.status.value
+    control.value = old
+
+
 async def stops_when_asked(widget, steps):
     """Start a long run, try a second Train, press Stop: the run ends, a message says where."""
     widget.steps.value = steps
@@ -482,11 +490,7 @@ def test_gradient_flow_explorer_refuses_invalid_values_and_a_second_run():
         explorer = GradientFlowExplorer(steps=3000, length=20)
         for control, value in ((explorer.learning_rate, -1.0), (explorer.length, 100000),
                                (explorer.gain, 0.0), (explorer.hidden_size, 1)):
-            old = control.value
-            control.value = value
-            assert explorer.train() is None
-            assert "refused" in explorer.status.value
-            control.value = old
+            refuses(explorer, control, value)
         await stops_when_asked(explorer, 3000)
         assert len(explorer.loss_figure.data[0].y) < 3000
 
@@ -560,9 +564,7 @@ def test_playground_trains_redraws_and_stops():
         assert run_.accuracy("test") > 0.9
         assert playground.frames >= 2
         assert "held-out accuracy" in playground.status.value
-        playground.width.value = 0
-        assert playground.train() is None and "refused" in playground.status.value
-        playground.width.value = 16
+        refuses(playground, playground.width, 0)
         await stops_when_asked(playground, 20000)
 
     run(drive())
@@ -579,9 +581,7 @@ def test_gan_arena_trains_the_generator_onto_the_ring_draws_and_stops():
         assert distance < 0.3, "the generator's points lie near the circle of the data"
         assert "of the 8 modes" in arena.status.value and arena.frames >= 2
         assert len(game.d_losses) == 1500 and np.isfinite(game.d_losses).all()
-        arena.d_steps.value = 11
-        assert arena.train() is None and "refused" in arena.status.value
-        arena.d_steps.value = 1
+        refuses(arena, arena.d_steps, 11)
         await stops_when_asked(arena, 20000)
 
     run(drive())
@@ -602,9 +602,7 @@ def test_vae_explorer_trains_decodes_the_chosen_point_at_once_and_stops():
             expected = model.decode(torch.tensor([[[-1.5, 1.0]]]))[0, 0].reshape(8, 8).numpy()[::-1]
         np.testing.assert_allclose(moved, expected, atol=1e-3)
         assert list(explorer.latent.data[-1].x) == [-1.5]
-        explorer.beta.value = 25.0
-        assert explorer.train() is None and "refused" in explorer.status.value
-        explorer.beta.value = 1.0
+        refuses(explorer, explorer.beta, 25.0)
         await stops_when_asked(explorer, 500)
 
     run(drive())

@@ -96,3 +96,19 @@ class Adversary:
     def _ipython_display_(self):
         from IPython.display import display
         display(self.widget)
+
+
+def explorable_attack(model, X, y, values, index=0, attack="FGSM"):
+    """The adversary's images at each ε of ``values``, for a static page: one figure whose slider
+    moves between them, each titled with the adversary's status line (made without a browser,
+    so the page carries no widget state)."""
+    from .. import plots
+    from .static import frame, without_browser
+    with without_browser():
+        adversary = Adversary(model, X, y, index=index, attack=attack)
+    frames = {}
+    for eps in values:
+        adversary.eps.value = eps
+        adversary.images.layout.title = adversary.status.value
+        frames[eps] = frame(adversary.images)
+    return plots.slider(frames, "ε")

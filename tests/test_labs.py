@@ -1,0 +1,44 @@
+"""The research labs (book.labs): each method against autograd or its defining property, and
+each lab page's effect pinned from its executed numbers."""
+import torch
+
+from book.labs import hamiltonian as hdnn
+
+
+def test_sensitivities_are_the_jacobians_autograd_computes():
+    x = torch.randn(3, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    for net in (hdnn.HamiltonianNet(depth=5), hdnn.ResidualNet(depth=5),
+                hdnn.ResidualNet(depth=5, gradient_flow=True)):
+        net.double()
+        sensitivity = hdnn.sensitivities(net, x)
+        assert sensitivity.shape == (6, 3, 4, 4)
+        y0 = hdnn.states(net, x)[0]
+        for j in (0, 2, 5):
+            def tail(y, j=j):
+                for k in range(j, len(net)):
+                    y = net.layer(k, y)
+                return y
+            for i in range(3):
+                start = hdnn.states(net, x)[j][i:i + 1].detach()
+                jac = torch.autograd.functional.jacobian(tail, start).reshape(4, 4)
+                torch.testing.assert_close(sensitivity[j, i], jac)
+        torch.testing.assert_close(sensitivity[-1], torch.eye(4, dtype=torch.float64).expand(3, 4, 4))
+        assert y0.shape == (3, 4)
+
+
+def test_hamiltonian_layers_are_symplectic_and_the_others_are_not():
+    x = torch.randn(20, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    ham = hdnn.HamiltonianNet(depth=12, scale=1.0).double()
+    flow = hdnn.ResidualNet(depth=12, gradient_flow=True).double()
+    S = hdnn.sensitivities(ham, x)
+    assert hdnn.symplecticity_error(S) < 1e-9 and hdnn.norms(S).min() > 1 - 1e-9
+    assert hdnn.symplecticity_error(hdnn.sensitivities(flow, x)) > 1e-3
+    assert hdnn.norms(hdnn.sensitivities(flow, x))[0].max() < 1          # each layer contracts
+
+
+def test_the_hamiltonian_lab_page_measures_the_bound_and_the_vanishing(built_book):
+    from built import glued
+    g = glued(built_book, "labs/hamiltonian")
+    assert g["symplectic"] is True and g["vanishing"] is True
+    assert g["symplectic_error"] < 1e-9 and g["symplectic_accuracy"] > 95 and g["symplectic_first"] > 1
+    assert g["vanishing_initial"] < 0.01 and g["vanishing_trained"] < 0.5 < 1 <= g["vanishing_plain"]

@@ -41,4 +41,4 @@ def test_the_hamiltonian_lab_page_measures_the_bound_and_the_vanishing(built_boo
     g = glued(built_book, "labs/hamiltonian")
     assert g["symplectic"] is True and g["vanishing"] is True
     assert g["symplectic_error"] < 1e-9 and g["symplectic_accuracy"] > 95 and g["symplectic_first"] > 1
-    assert g["vanishing_initial"] < 0.01 and g["vanishing_trained"] < 0.5 < 1 <= g["vanishing_plain"]
+    assert g["vanishing_initial"] < 0.01 and g["vanishing_trained"] < 1 <= g["vanishing_plain"]

@@ -15,12 +15,22 @@ does every product of them, and a symplectic matrix has norm at least 1: dy_N/dy
 vanish, whatever the weights. The residual network y_{j+1} = y_j + h W_j^T tanh(V_j y_j + b_j)
 has no such constraint, and neither has the gradient-flow network y_{j+1} = y_j - h V_j^T
 tanh(V_j y_j + b_j), a forward Euler step down the gradient of sum log cosh(V_j y + b_j): each
-layer contracts, and the sensitivities shrink with depth. All three lift a point x of the plane
+layer contracts while h ||V_j||^2 < 2, and the sensitivities shrink with depth. All three lift a point x of the plane
 to y_0 = (x, 0) and classify y_N with a linear layer. The page chapters/labs/hamiltonian.md
 measures them (in float64: a product of 32 Jacobians checked for symplecticity).
 """
 import torch
 from torch import nn
+
+
+def classifier(n_features, n_classes, generator):
+    """A linear layer initialized as nn.Linear is, from ``generator`` (not torch's global one)."""
+    layer = nn.Linear(n_features, n_classes)
+    bound = 1 / n_features ** 0.5
+    with torch.no_grad():
+        layer.weight.uniform_(-bound, bound, generator=generator)
+        layer.bias.uniform_(-bound, bound, generator=generator)
+    return layer
 
 
 class HamiltonianNet(nn.Module):
@@ -36,7 +46,7 @@ class HamiltonianNet(nn.Module):
         self.b = nn.Parameter(torch.zeros(depth, width))
         self.M = nn.Parameter(scale * torch.randn(depth, width, n, generator=g))
         self.c = nn.Parameter(torch.zeros(depth, width))
-        self.classifier = nn.Linear(2 * n, n_classes)
+        self.classifier = classifier(2 * n, n_classes, g)
 
     def layer(self, j, y):
         p, q = y[:, :self.n], y[:, self.n:]
@@ -61,7 +71,7 @@ class ResidualNet(nn.Module):
         self.b = nn.Parameter(torch.zeros(depth, width))
         if not gradient_flow:
             self.W = nn.Parameter(torch.randn(depth, width, 2 * n, generator=g) / width ** 0.5)
-        self.classifier = nn.Linear(2 * n, n_classes)
+        self.classifier = classifier(2 * n, n_classes, g)
 
     def layer(self, j, y):
         W = -self.V[j] if self.gradient_flow else self.W[j]

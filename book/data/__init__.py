@@ -24,6 +24,14 @@ def load_digits():
     return data[:, :-1] / 16.0, data[:, -1].astype(int)
 
 
+def digits_split(n_test=450, seed=0):
+    """The split of the digits that the unsupervised and interpretability pages (and their
+    widgets) share: (train, test) row indices, the first ``n_test`` of one fixed permutation
+    for testing, the other 1347 for training."""
+    order = np.random.default_rng(seed).permutation(1797)
+    return order[n_test:], order[:n_test]
+
+
 def make_2d(name, n_samples=400, noise=0.1, seed=0):
     """Small 2D classification sets: ``moons``, ``circles``, ``blobs``, ``xor``, ``spirals``.
 

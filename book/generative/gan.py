@@ -23,7 +23,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from book.nn.optimizers import SGD, Adam, flatten_parameters_
-from book.nn.parallel import ParallelLinear
+from book.nn.parallel import parallel_mlp
 
 LOSSES = ("minimax", "non-saturating")
 
@@ -40,15 +40,6 @@ def sample_ring(n_samples, n_modes=8, radius=2.0, std=0.1, generator=None):
     modes = torch.randint(n_modes, (n_samples,), generator=generator)
     noise = torch.randn(n_samples, 2, generator=generator)
     return ring_centers(n_modes, radius)[modes] + std * noise
-
-
-def _mlp(n_models, sizes, generators):
-    layers = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(ParallelLinear(n_models, n_in, n_out, generators))
-        if i < len(sizes) - 2:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
 
 
 class GAN(nn.Module):
@@ -68,8 +59,8 @@ class GAN(nn.Module):
         if len(seeds) != k:
             raise ValueError(f"{len(seeds)} seeds for {k} models")
         generators = [torch.Generator().manual_seed(seed) for seed in seeds]
-        self.generator = _mlp(k, (noise_size, hidden_size, hidden_size, 2), generators)
-        self.discriminator = _mlp(k, (2, hidden_size, hidden_size, 1), generators)
+        self.generator = parallel_mlp(k, (noise_size, hidden_size, hidden_size, 2), generators)
+        self.discriminator = parallel_mlp(k, (2, hidden_size, hidden_size, 1), generators)
         self.register_buffer("minimax", torch.tensor([loss == "minimax" for loss in losses]))
 
     def sample(self, n_samples, generator=None):
@@ -241,8 +232,8 @@ def snapshot(model, std=0.1, n_samples=1000, keep=300, seed=1):
 def history(snapshots, every):
     """``fit``'s list of ``snapshot``s as one dict: the generator steps, and per snapshot the
     modes covered (booleans and counts), the distance to the circle and the points."""
-    return {"steps": [i * every for i in range(len(snapshots))],
-            "covered": torch.stack([c for c, _, _ in snapshots]),
-            "n": torch.stack([c for c, _, _ in snapshots]).sum(-1).float(),
+    masks = torch.stack([c for c, _, _ in snapshots])
+    return {"steps": [i * every for i in range(len(snapshots))], "covered": masks,
+            "n": masks.sum(-1).float(),
             "distance": torch.stack([d for _, d, _ in snapshots]),
             "points": [p for _, _, p in snapshots]}

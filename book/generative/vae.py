@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from book.nn.parallel import ParallelLinear
+from book.nn.parallel import parallel_mlp
 
 from . import training
 
@@ -38,10 +38,8 @@ class VAE(nn.Module):
         self.betas = torch.tensor(betas, dtype=torch.float32)
         self.latent_size = latent_size
         k = len(betas)
-        self.encoder = nn.Sequential(ParallelLinear(k, n_features, hidden_size, generators), nn.Tanh(),
-                                     ParallelLinear(k, hidden_size, 2 * latent_size, generators))
-        self.decoder = nn.Sequential(ParallelLinear(k, latent_size, hidden_size, generators), nn.Tanh(),
-                                     ParallelLinear(k, hidden_size, n_features, generators))
+        self.encoder = parallel_mlp(k, (n_features, hidden_size, 2 * latent_size), generators, nn.Tanh)
+        self.decoder = parallel_mlp(k, (latent_size, hidden_size, n_features), generators, nn.Tanh)
 
     def encode(self, x):
         """(mu, log_var) of q(z | x) for each model; ``x`` (batch, n_features) is shared."""

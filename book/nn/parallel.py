@@ -2,7 +2,7 @@
 
 One batched matrix product (``torch.baddbmm``) serves all K copies, so K small networks train
 in about the time of one, each exactly as it would alone: the DQN page's dozen agents, the
-VAE page's β values.
+VAE page's β values, the GAN page's generators and discriminators (``parallel_mlp`` stacks them).
 """
 import math
 
@@ -29,3 +29,14 @@ class ParallelLinear(nn.Module):
 
     def forward(self, x):
         return torch.baddbmm(self.bias, x, self.weight.transpose(1, 2))
+
+
+def parallel_mlp(n_copies, sizes, generators=None, activation=nn.ReLU):
+    """K independent networks of ``ParallelLinear`` layers of ``sizes`` (inputs, hidden...,
+    outputs), ``activation`` between them; layer by layer, copy k drawn from ``generators[k]``."""
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        if i:
+            layers.append(activation())
+        layers.append(ParallelLinear(n_copies, n_in, n_out, generators))
+    return nn.Sequential(*layers)

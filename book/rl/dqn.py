@@ -14,20 +14,17 @@ import copy
 
 import numpy as np
 import torch
-from torch import nn
 from torch.nn import functional as F
 
 from ..device import get_device
 from ..nn.optimizers import Adam, flatten_parameters_   # the training chapter's Adam, written out
-from ..nn.parallel import ParallelLinear
+from ..nn.parallel import ParallelLinear, parallel_mlp
 from .envs import cartpole_vector
 
 
 def q_network(n_observations, n_actions, hidden_size=64, n_copies=1, generators=None):
     """Observations (K, batch, n_observations) -> action values (K, batch, n_actions)."""
-    return nn.Sequential(ParallelLinear(n_copies, n_observations, hidden_size, generators), nn.ReLU(),
-                         ParallelLinear(n_copies, hidden_size, hidden_size, generators), nn.ReLU(),
-                         ParallelLinear(n_copies, hidden_size, n_actions, generators))
+    return parallel_mlp(n_copies, (n_observations, hidden_size, hidden_size, n_actions), generators)
 
 
 def greedy_numpy(layers, observations):

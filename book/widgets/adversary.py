@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from ..data import load_digits
+from ..data import digits_split, load_digits
 from ..interpret import adversarial as adv
 from ..plots import PALETTE
 from .figure_widget import FigureWidget
@@ -26,12 +26,11 @@ ATTACKS = {"FGSM": adv.fgsm, "PGD, 10 steps": adv.pgd,
 
 def page_network():
     """The adversarial-examples page's network and test split: an MLP (64 ReLU units) trained
-    for 30 epochs on the first 1347 digits of a fixed permutation; returns (model, X_test, y_test)."""
+    for 30 epochs on the training digits of ``digits_split``; returns (model, X_test, y_test)."""
     from ..nn.dense import MLP
     from ..nn.training import fit
     X, labels = load_digits()
-    order = np.random.default_rng(0).permutation(len(X))
-    test, train = order[:450], order[450:]
+    train, test = digits_split()
     X, labels = torch.tensor(X, dtype=torch.float32), torch.tensor(labels)
     torch.manual_seed(0)
     model = MLP(64, 64, 1, 10, activation="relu")

@@ -13,7 +13,7 @@ import ipywidgets as widgets
 import numpy as np
 import torch
 
-from ..data import load_digits
+from ..data import digits_split, load_digits
 from ..generative import vae
 from ..generative.training import epoch_in_parts
 from ..nn.optimizers import Adam
@@ -24,12 +24,11 @@ from .training import (STYLE, TrainingWidget, check_range, divergence, figure, g
 BATCH_SIZE = 128
 
 
-def digits_split():
+def binary_digits():
     """The VAE page's split of the binarized digits: (train, test, test labels)."""
     X, labels = load_digits()
     X = (X > 0.5).astype(np.float32)
-    order = np.random.default_rng(0).permutation(len(X))
-    test, train = order[:450], order[450:]
+    train, test = digits_split()
     return torch.tensor(X[train]), torch.tensor(X[test]), labels[test]
 
 
@@ -51,7 +50,7 @@ class VAEExplorer(TrainingWidget):
         self.drawing.update_xaxes(visible=False)
         self.drawing.update_yaxes(visible=False, scaleanchor="x")
         self.loss_figure = figure("test loss per digit (nats)", "epoch", height=260, width=440)
-        self.X_train, self.X_test, self.labels = digits_split()
+        self.X_train, self.X_test, self.labels = binary_digits()
         self.no_code = vae.independent_pixels_nll(self.X_train, self.X_test)
         super().__init__([self.beta, self.hidden_size, self.learning_rate, self.steps, self.seed,
                           widgets.HTML("<b>the latent point</b>"), self.z1, self.z2],

@@ -33,7 +33,16 @@ def classifier(n_features, n_classes, generator):
     return layer
 
 
-class HamiltonianNet(nn.Module):
+class Lifted(nn.Module):
+    """What both kinds of network share: x lifted to y_0 = (x, 0), ``len(self)`` layers
+    (``layer(j, y)``), a linear classifier on y_N. ``forward`` gives the class scores, so that
+    ``book.nn.training.fit`` trains it as any classifier."""
+
+    def forward(self, x):
+        return self.classifier(states(self, x)[-1])
+
+
+class HamiltonianNet(Lifted):
     """``depth`` semi-implicit Euler layers on y = (p, q), p and q of size ``n``, ``width``
     units per half-step, step ``h``, weights drawn with standard deviation ``scale``; a linear
     classifier on y_N."""
@@ -58,7 +67,7 @@ class HamiltonianNet(nn.Module):
         return len(self.K)
 
 
-class ResidualNet(nn.Module):
+class ResidualNet(Lifted):
     """``depth`` residual layers y + h W^T tanh(V y + b) on a state of size 2 ``n``, ``width``
     hidden units each; a linear classifier on y_N. ``gradient_flow``: W = -V, the layer
     y - h V^T tanh(V y + b), a contraction."""
@@ -89,23 +98,6 @@ def states(model, x):
         y = model.layer(j, y)
         ys.append(y)
     return ys
-
-
-def logits(model, x):
-    return model.classifier(states(model, x)[-1])
-
-
-def fit(model, x, y, steps=150, lr=0.01):
-    """Adam on the cross-entropy of the whole set; the losses, one per step."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    losses = []
-    for _ in range(steps):
-        loss = nn.functional.cross_entropy(logits(model, x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return losses
 
 
 def sensitivities(model, x):

@@ -88,20 +88,17 @@ class GANArena(TrainingWidget):
         if len(game.head_losses) < game.head_start:            # the discriminator alone, first
             d_loss = game.discriminator_step()
             game.head_losses.append(d_loss.item())
-            return divergence(len(game.head_losses), d_loss.item(), EQUILIBRIUM,
-                              gradient_norms(game.model.discriminator.parameters()),
-                              who="discriminator", scale_name="2 log 2",
-                              advice="lower the learning rate of the discriminator")
+            return self.diverged(len(game.head_losses), d_loss, game.model.discriminator, "discriminator")
         d_loss, g_loss = game.step()
         rounds = game.head_start + len(game.g_losses)
-        d_diverged = divergence(rounds, d_loss.item(), EQUILIBRIUM,
-                                gradient_norms(game.model.discriminator.parameters()),
-                                who="discriminator", scale_name="2 log 2",
-                                advice="lower the learning rate of the discriminator")
-        return d_diverged or divergence(rounds, g_loss.item(), EQUILIBRIUM,
-                                        gradient_norms(game.model.generator.parameters()),
-                                        who="generator", scale_name="2 log 2",
-                                        advice="lower the learning rate of the generator")
+        return (self.diverged(rounds, d_loss, game.model.discriminator, "discriminator")
+                or self.diverged(rounds, g_loss, game.model.generator, "generator"))
+
+    @staticmethod
+    def diverged(step, loss, player, who):
+        """The divergence message for one player's loss and gradient, or None."""
+        return divergence(step, loss.item(), EQUILIBRIUM, gradient_norms(player.parameters()),
+                          who=who, scale_name="2 log 2", advice=f"lower the learning rate of the {who}")
 
     def points(self, game):
         with torch.no_grad():

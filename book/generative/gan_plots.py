@@ -9,24 +9,16 @@ EXTENT = 3.0                       # the plane shown: [-EXTENT, EXTENT] in both 
 DATA_COLOUR = "rgba(90, 90, 90, 0.35)"
 
 
-def plane(title="", height=460):
-    """An empty square view of the plane, equal scales on both axes."""
-    fig = _layout(go.Figure(), title, "x1", "x2", height=height)
-    fig.update_xaxes(range=[-EXTENT, EXTENT], constrain="domain")
-    return fig.update_yaxes(range=[-EXTENT, EXTENT], scaleanchor="x", scaleratio=1)
-
-
 def add_points(fig, data, samples, names=None, colours=None, **where):
     """The data in grey, then each generator's points in its colour (default: the palette in
     order); ``samples`` (n_models, n, 2)."""
-    data = np.asarray(data)
+    data, colours = np.asarray(data), colours or PALETTE
     fig.add_scatter(x=data[:, 0], y=data[:, 1], mode="markers", name="data",
                     marker=dict(size=4, color=DATA_COLOUR), **where)
     for k, points in enumerate(np.asarray(samples)):
         fig.add_scatter(x=points[:, 0], y=points[:, 1], mode="markers",
                         name=names[k] if names else f"generator {k + 1}",
-                        marker=dict(size=4, color=(colours or PALETTE)[k % len(colours or PALETTE)]),
-                        **where)
+                        marker=dict(size=4, color=colours[k % len(colours)]), **where)
     return fig
 
 

@@ -14,8 +14,8 @@ import numpy as np
 import torch
 
 from ..device import get_device
-from ..generative import gan
-from ..generative.gan_plots import DATA_COLOUR, EXTENT
+from ..generative import gan, gan_plots
+from ..generative.gan_plots import EXTENT
 from ..plots import PALETTE
 from .training import (TrainingWidget, check_range, choice, divergence, figure,
                        gradient_norms, number, set_curve)
@@ -68,13 +68,9 @@ class GANArena(TrainingWidget):
         data = gan.sample_ring(600, generator=torch.Generator().manual_seed(settings["seed"])).numpy()
         with self.plane.batch_update(), self.loss_figure.batch_update():
             self.plane.data = ()
-            self.plane.add_heatmap(x=grid.numpy(), y=grid.numpy(), z=np.round(probability[0].cpu().numpy(), 2),
-                                   zmin=0, zmax=1, colorscale="RdBu", reversescale=True, opacity=0.55,
-                                   colorbar=dict(title="D(x)", thickness=15))
-            self.plane.add_scatter(x=data[:, 0], y=data[:, 1], mode="markers", name="data",
-                                   marker=dict(size=4, color=DATA_COLOUR))
-            self.plane.add_scatter(x=[], y=[], mode="markers", name="generator",
-                                   marker=dict(size=4, color=PALETTE[1]))
+            gan_plots.add_discriminator(self.plane, grid.numpy(), np.round(probability[0].cpu().numpy(), 2))
+            gan_plots.add_points(self.plane, data, np.empty((1, 0, 2)), names=["generator"],
+                                 colours=[PALETTE[1]])          # the generator's: drawn as it trains
             self.loss_figure.data = ()
             for name, colour in (("discriminator", PALETTE[0]), ("generator", PALETTE[1])):
                 self.loss_figure.add_scatter(x=[], y=[], mode="lines", name=name, line=dict(color=colour))

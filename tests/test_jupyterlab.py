@@ -181,10 +181,11 @@ ON_SCREEN = """i => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def widgets_page(lab):
-    """The widgets' notebook open in Chromium, its kernel idle after the import cell; yields
-    (page, console errors). Nothing may leave loopback."""
+@contextlib.contextmanager
+def lab_tab(lab, seconds, page_errors=False):
+    """A Chromium tab for the JupyterLab server at ``lab``, waits up to ``seconds`` (stretched on
+    a slow machine); yields (page, console errors, and the page's uncaught errors if
+    ``page_errors``). Nothing may leave loopback."""
     with playwright.sync_playwright() as p:
         browser = chromium.launch(p)
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -192,15 +193,25 @@ def widgets_page(lab):
         errors = []
         context.on("console", lambda message: message.type == "error" and errors.append(message.text))
         page = context.new_page()
-        page.set_default_timeout(ceiling(120) * 1000)
+        if page_errors:
+            page.on("pageerror", lambda error: errors.append(str(error)))
+        page.set_default_timeout(ceiling(seconds) * 1000)
+        yield page, errors
+        browser.close()
+    assert not outside, f"requests to the network: {outside}"
+
+
+@pytest.fixture(scope="module")
+def widgets_page(lab):
+    """The widgets' notebook open in Chromium, its kernel idle after the import cell; yields
+    (page, console errors)."""
+    with lab_tab(lab, 120) as (page, errors):
         page.goto(f"{lab}/lab/workspaces/widgets/tree/widgets.ipynb?reset&token={TOKEN}")
         page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook')")
         wait_for_idle_kernel(page)
         run_cell(page, 0)
         yield page, errors
         screenshot(page, "jupyterlab-widgets.png")
-        browser.close()
-    assert not outside, f"requests to the network: {outside}"
 
 
 def run_cell(page, index):

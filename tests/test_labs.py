@@ -1,5 +1,6 @@
 """The research labs (book.labs): each method against autograd or its defining property, and
 each lab page's effect pinned from its executed numbers."""
+import numpy as np
 import torch
 
 from book.labs import hamiltonian as hdnn
@@ -72,6 +73,51 @@ def test_the_labs_index_shows_each_labs_own_verdict(built_book):
 
 def test_each_lab_reproduces_what_its_verdict_says(built_book):
     from built import glued
-    expected = {"hamiltonian": "partly"}      # the plain residual network does not decay here
+    expected = {"hamiltonian": "partly",     # the plain residual network does not decay here
+                "memory": "partly"}          # the limit moves with the training budget
     for lab, reproduces in expected.items():
         assert glued(built_book, f"labs/{lab}")["lab_reproduces"] == reproduces, lab
+
+
+def test_delay_networks_are_separate_networks_side_by_side():
+    """The block-diagonal model's outputs are those of one SequenceModel per delay holding its
+    block's weights, and training keeps the blocks apart."""
+    from book.labs import memory
+    from book.rnn import SequenceModel
+    from book.rnn.cells import GATES
+    x = torch.randn(12, 5, 1, generator=torch.Generator().manual_seed(0))
+    for kind in ("rnn", "gru", "lstm"):
+        H, delays = 3, [1, 2, 4]
+        model = memory.fit(kind, H, delays, steps=3, length=12)
+        out = model(x, every_step=True)
+        cell = model.recurrent.cell
+        for j in range(len(delays)):
+            rows = torch.cat([torch.arange(g * len(delays) * H + j * H, g * len(delays) * H + (j + 1) * H)
+                              for g in range(GATES[kind])])
+            units = slice(j * H, (j + 1) * H)
+            one = SequenceModel(kind, 1, H, 1)
+            with torch.no_grad():
+                one.recurrent.cell.weight_ih.copy_(cell.weight_ih[rows])
+                one.recurrent.cell.weight_hh.copy_(cell.weight_hh[rows][:, units])
+                one.recurrent.cell.bias_ih.copy_(cell.bias_ih[rows])
+                one.recurrent.cell.bias_hh.copy_(cell.bias_hh[rows])
+                one.weight_out.copy_(model.weight_out[j:j + 1, units])
+                one.bias_out.copy_(model.bias_out[j:j + 1])
+            torch.testing.assert_close(out[..., j:j + 1], one(x, every_step=True))
+        mask = model.masks["recurrent.cell.weight_hh"]
+        assert (cell.weight_hh[mask == 0] == 0).all() and (cell.weight_hh[mask == 1] != 0).all()
+
+
+def test_memory_distance_and_capacity():
+    from book.labs import memory
+    assert memory.memory_distance([1, 2, 3, 4], [0.99, 0.95, 0.5, 0.97]) == 2
+    assert memory.memory_distance([1, 2], [0.5, 0.99]) == 0
+    assert memory.memory_capacity(np.array([1.0, 0.5, -0.2])) == 1.5
+
+
+def test_the_memory_lab_finds_a_cutoff_below_the_size_that_moves_with_training(built_book):
+    from built import glued
+    g = glued(built_book, "labs/memory")
+    assert g["cutoff"] is True and g["training"] is True
+    assert g["cutoff_small"] <= 1 < g["cutoff_gru"] < 8 and g["cutoff_rnn"] < 8 and g["cutoff_width"] <= 4
+    assert g["training_long"] >= g["training_short"] + 2

@@ -1,5 +1,7 @@
-"""The research labs: one module per paper, each the experiment of its lab page.
+"""The research labs: one module per paper, each the experiment of its lab page, and
+``verdict``, which glues whether the paper's effect reproduced, for the labs' index.
 
-``hamiltonian`` (Galimberti et al., Hamiltonian deep networks: symplectic backward
-sensitivities that cannot vanish, against a plain residual network).
+``memory`` (Illium et al., memory distance: how far back trained RNNs, GRUs and LSTMs repeat
+unrelated inputs, one network per delay); ``hamiltonian`` (Galimberti et al., Hamiltonian deep
+networks: symplectic backward sensitivities that cannot vanish, against a residual network).
 """

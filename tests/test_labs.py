@@ -73,7 +73,8 @@ def test_the_labs_index_shows_each_labs_own_verdict(built_book):
 
 def test_each_lab_reproduces_what_its_verdict_says(built_book):
     from built import glued
-    expected = {"hamiltonian": "partly",     # the plain residual network does not decay here
+    expected = {"chrono": "partly",          # the slope is the gradient-weighted mean log f, not the plain mean
+                "hamiltonian": "partly",     # the plain residual network does not decay here
                 "memory": "partly"}          # the limit moves with the training budget
     for lab, reproduces in expected.items():
         assert glued(built_book, f"labs/{lab}")["lab_reproduces"] == reproduces, lab
@@ -121,3 +122,54 @@ def test_the_memory_lab_finds_a_cutoff_below_the_size_that_moves_with_training(b
     assert g["cutoff"] is True and g["training"] is True
     assert g["cutoff_small"] <= 1 < g["cutoff_gru"] < 8 and g["cutoff_rnn"] < 8 and g["cutoff_width"] <= 4
     assert g["training_long"] >= g["training_short"] + 2
+
+
+def test_cell_gradients_are_the_loss_derivatives_by_finite_differences():
+    from book.data.sequences import copy_task
+    from book.labs import chrono
+    model = chrono.copy_lstm(4, chrono=6).double()
+    x, target = copy_task(3, 6, chrono.N_SYMBOLS, 2, torch.Generator().manual_seed(0))
+    x = x.double()
+    grads, forget = chrono.cell_gradients(model, x, target, length=2)
+    assert grads.shape == forget.shape == (len(x), 3, 4)
+    torch.testing.assert_close(torch.tensor(forget[0]), torch.sigmoid(
+        (x[0] @ model.recurrent.cell.weight_ih.T + model.recurrent.cell.bias_ih
+         + model.recurrent.cell.bias_hh).chunk(4, dim=-1)[1]))
+    cell = model.recurrent.cell
+
+    def loss_with(t, b, j, eps):
+        """The recall loss with c_t[b, j] nudged by eps (and h_t = o_t tanh(c_t) with it)."""
+        h = c = x.new_zeros(3, 4)
+        hs = []
+        with torch.no_grad():
+            for s, x_s in enumerate(x):
+                gates = x_s @ cell.weight_ih.T + cell.bias_ih + h @ cell.weight_hh.T + cell.bias_hh
+                h, c = cell(x_s, (h, c))
+                if s == t:
+                    c = c.clone()
+                    c[b, j] += eps
+                    h = torch.sigmoid(gates.chunk(4, dim=-1)[3]) * torch.tanh(c)
+                hs.append(h)
+            return chrono.recall_loss(torch.stack(hs) @ model.weight_out.T + model.bias_out, target, 2).item()
+    for t, b, j in ((2, 0, 1), (5, 2, 3), (8, 1, 0)):
+        numeric = (loss_with(t, b, j, 1e-6) - loss_with(t, b, j, -1e-6)) / 2e-6
+        assert abs(numeric - grads[t, b, j]) < 1e-6 * max(1, abs(numeric)) and grads[t, b, j] != 0
+
+
+def test_forget_readings():
+    from book.labs import chrono
+    ks = np.arange(10)
+    assert np.allclose(chrono.line_fit(np.exp(-0.3 * ks + 1), ks), (-0.3, 1.0))
+    grads = np.random.default_rng(0).normal(size=(5, 2, 3))
+    assert np.isclose(chrono.weighted_log_forget(grads, np.full((5, 2, 3), 0.9)), np.log(0.9))
+    forget = np.broadcast_to([0.5, 0.5, 0.99], (5, 2, 3))
+    assert np.isclose(chrono.weighted_log_forget(grads * [0, 0, 1], forget), np.log(0.99))
+
+
+def test_the_chrono_lab_learns_the_copy_and_reads_its_gradient_slopes(built_book):
+    from built import glued
+    g = glued(built_book, "labs/chrono")
+    assert g["learns"] and g["slope"] and g["trained"] and g["breaks"]
+    assert g["learns_chrono"] < 0.8 * np.log(8) < g["learns_default"]
+    assert g["slope_r2"] > 0.95 and abs(g["slope_chrono"] / g["slope_weighted"] - 1) < 0.2 and g["slope_ratio"] > 2
+    assert g["breaks_slope"] > 0.8 * g["breaks_mean"] and g["breaks_over_delay"] < 1e-10

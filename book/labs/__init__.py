@@ -1,7 +1,8 @@
 """The research labs: one module per paper, each the experiment of its lab page, and
 ``verdict``, which glues whether the paper's effect reproduced, for the labs' index.
 
-``memory`` (Illium et al., memory distance: how far back trained RNNs, GRUs and LSTMs repeat
+``chrono`` (Tallec & Ollivier; Ohno & Kumagai: forget gates as timescales, chrono
+initialization on the copy task, the gradient's decay read from the gates); ``memory`` (Illium et al., memory distance: how far back trained RNNs, GRUs and LSTMs repeat
 unrelated inputs, one network per delay); ``hamiltonian`` (Galimberti et al., Hamiltonian deep
 networks: symplectic backward sensitivities that cannot vanish, against a residual network).
 """

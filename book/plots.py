@@ -288,6 +288,24 @@ def image_grid(images, titles, n_cols=5, title="", height=None, zrange=None):
     return _layout(fig, title, "", "", height=height or 220 * n_rows + 40)
 
 
+def heatmaps(panels, x, y, title="", xaxis="", yaxis="", fmt=".1f"):
+    """One heatmap per named panel over the same grid (each z of shape (len(y), len(x))), side
+    by side, every cell labelled with its value; x and y are drawn as categories (equal cells
+    for values such as 0, 1, 3, 10, 30)."""
+    from plotly.subplots import make_subplots
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=list(panels), horizontal_spacing=0.12)
+    for k, (name, z) in enumerate(panels.items()):
+        z = np.asarray(z, dtype=float)
+        fig.add_heatmap(x=[str(v) for v in x], y=[str(v) for v in y], z=z, name=name,
+                        text=[[format(v, fmt) for v in row] for row in z], texttemplate="%{text}",
+                        colorscale="Viridis", showscale=False, row=1, col=k + 1,
+                        hovertemplate=f"{xaxis} %{{x}}, {yaxis} %{{y}}<br>{name}: %{{z:{fmt}}}<extra></extra>")
+        fig.update_xaxes(title_text=xaxis, type="category", row=1, col=k + 1)
+        fig.update_yaxes(title_text=yaxis if k == 0 else None, type="category", row=1, col=k + 1)
+    fig.update_layout(title=title, height=400, margin=dict(l=60, r=20, t=70, b=50))
+    return fig
+
+
 def log10_heat(norms):
     """log10 of (training steps, T) gradient norms, transposed for a heatmap over (step, t);
     zero or non-finite norms become gaps (NaN)."""

@@ -74,6 +74,7 @@ def test_the_labs_index_shows_each_labs_own_verdict(built_book):
 def test_each_lab_reproduces_what_its_verdict_says(built_book):
     from built import glued
     expected = {"chrono": "partly",          # the slope is the gradient-weighted mean log f, not the plain mean
+                "gating": "yes",
                 "hamiltonian": "partly",     # the plain residual network does not decay here
                 "memory": "partly"}          # the limit moves with the training budget
     for lab, reproduces in expected.items():
@@ -173,3 +174,35 @@ def test_the_chrono_lab_learns_the_copy_and_reads_its_gradient_slopes(built_book
     assert g["learns_chrono"] < 0.8 * np.log(8) < g["learns_default"]
     assert g["slope_r2"] > 0.95 and abs(g["slope_chrono"] / g["slope_weighted"] - 1) < 0.2 and g["slope_ratio"] > 2
     assert g["breaks_slope"] > 0.8 * g["breaks_mean"] and g["breaks_over_delay"] < 1e-10
+
+
+def test_the_gated_network_with_gates_at_one_half_is_a_plain_network_at_half_speed_and_gain():
+    from book.labs import gating
+    activity, stopped = gating.simulate([0.0], [0.0], n_units=20, duration=4.0, dt=0.2, burn_in=0.0, seed=3)
+    rng = np.random.default_rng(3)
+    J = 3.0 * rng.normal(0, 20 ** -0.5, (3, 20, 20)).astype(np.float32)[0]
+    h = rng.normal(0, 1, 20).astype(np.float32)
+    for step in range(20):
+        np.testing.assert_allclose(activity[step, 0], np.tanh(h), rtol=1e-5, atol=1e-6)
+        h = h + 0.2 * 0.5 * (-h + 0.5 * J @ np.tanh(h))
+    assert activity.shape == (20, 1, 20) and (stopped == 0).all()
+
+
+def test_autocorrelation_time_and_participation_ratio_on_known_signals():
+    from book.labs import gating
+    rng = np.random.default_rng(0)
+    x = np.zeros((20000, 1, 5))
+    for t in range(1, len(x)):                     # AR(1), C(lag) = 0.9^lag: below 1/e after 10 lags
+        x[t] = 0.9 * x[t - 1] + rng.normal(size=(1, 5))
+    assert gating.autocorrelation_time(x, dt=0.5)[0] == 5.0
+    line = np.outer(rng.normal(size=1000), rng.normal(size=8))[:, None, :]
+    cloud = rng.normal(size=(20000, 1, 8))
+    assert np.isclose(gating.participation_ratio(line)[0], 1) and 7.8 < gating.participation_ratio(cloud)[0] <= 8
+
+
+def test_the_gating_lab_finds_timescales_from_the_update_gate_and_dimension_from_the_output_gate(built_book):
+    from built import glued
+    g = glued(built_book, "labs/gating")
+    assert g["timescale"] and g["dimension"] and g["interact"]
+    assert g["timescale_least"] > 2.5 and g["timescale_stopped"] > 20
+    assert g["dimension_least"] > 3 and g["dimension_high"] > 5 * g["dimension_low"]

@@ -2,7 +2,9 @@
 ``verdict``, which glues whether the paper's effect reproduced, for the labs' index.
 
 ``chrono`` (Tallec & Ollivier; Ohno & Kumagai: forget gates as timescales, chrono
-initialization on the copy task, the gradient's decay read from the gates); ``memory`` (Illium et al., memory distance: how far back trained RNNs, GRUs and LSTMs repeat
+initialization on the copy task, the gradient's decay read from the gates); ``gating``
+(Krishnamurthy, Can & Schwab: a random gated network simulated, its timescale and dimension
+against the gates' gains); ``memory`` (Illium et al., memory distance: how far back trained RNNs, GRUs and LSTMs repeat
 unrelated inputs, one network per delay); ``hamiltonian`` (Galimberti et al., Hamiltonian deep
 networks: symplectic backward sensitivities that cannot vanish, against a residual network).
 """

@@ -73,7 +73,8 @@ def test_the_labs_index_shows_each_labs_own_verdict(built_book):
 
 def test_each_lab_reproduces_what_its_verdict_says(built_book):
     from built import glued
-    expected = {"chrono": "partly",          # the slope is the gradient-weighted mean log f, not the plain mean
+    expected = {"chaos": "partly",           # no network is trained on Lorenz-63
+                "chrono": "partly",          # the slope is the gradient-weighted mean log f, not the plain mean
                 "gating": "yes",
                 "hamiltonian": "partly",     # the plain residual network does not decay here
                 "memory": "partly"}          # the limit moves with the training budget
@@ -206,3 +207,54 @@ def test_the_gating_lab_finds_timescales_from_the_update_gate_and_dimension_from
     assert g["timescale"] and g["dimension"] and g["interact"]
     assert g["timescale_least"] > 2.5 and g["timescale_stopped"] > 20
     assert g["dimension_least"] > 3 and g["dimension_high"] > 5 * g["dimension_low"]
+
+
+def test_tanh_rnn_lyapunov_exponent_and_jacobian_products():
+    """At a quiet gain the orbit sits at 0, where the exponent is log(g rho(W)); the product
+    norms are the norms of the T-step map's Jacobian, from autograd."""
+    from book.labs import chaos
+    W, starts = chaos.tanh_rnn(n_units=30, n_starts=1, seed=2)
+    rho = np.abs(np.linalg.eigvals(W)).max()
+    assert abs(chaos.lyapunov_exponents(W, starts[0], [0.5])[0] - np.log(0.5 * rho)) < 1e-3
+    norms = chaos.jacobian_product_norms(W, starts[0], [2.0], length=5, burn_in=7)
+    h = torch.tensor(starts[0])
+    Wt = torch.tensor(W)
+    for _ in range(7):
+        h = torch.tanh(2.0 * Wt @ h)
+    for T in (1, 5):
+        def run(h, T=T):
+            for _ in range(T):
+                h = torch.tanh(2.0 * Wt @ h)
+            return h
+        jac = torch.autograd.functional.jacobian(run, h)
+        assert np.isclose(norms[T - 1, 0], torch.linalg.matrix_norm(jac, 2).item())
+
+
+def test_lorenz_model_its_exponent_and_forcing():
+    from book.labs import chaos
+    assert abs(chaos.lorenz_lyapunov(1500) - 0.906) < 0.1            # the known value, about 0.906
+    trajectory = chaos.lorenz_trajectory(300)
+    data = chaos.windows(trajectory, [0, 100], 60)
+    truth = torch.tensor(chaos.LORENZ, dtype=torch.float64)
+    assert chaos.forecast_errors(truth, data).max() < 1e-20               # the data's own model
+    wrong = truth * torch.tensor([1.0, 1.02, 1.0], dtype=torch.float64)
+    # forcing every step: each error is one step from the data
+    one_step = ((chaos.lorenz_step(data[:-1], wrong) - data[1:]) ** 2).mean(dim=-1).mean(dim=0)
+    torch.testing.assert_close(chaos.forecast_errors(wrong, data, forcing=1), one_step)
+    # a copy of the parameters per window gets that window's own gradient
+    paired = wrong.expand(2, 3).clone().requires_grad_(True)
+    chaos.forecast_errors(paired, data, forcing=20).sum().backward()
+    for b in range(2):
+        single = wrong.clone().requires_grad_(True)
+        chaos.forecast_errors(single, data[:, b:b + 1], forcing=20).sum().backward()
+        torch.testing.assert_close(paired.grad[b], single.grad)
+    scan = torch.stack([truth, wrong]).unsqueeze(1)
+    assert chaos.forecast_errors(scan, data).shape == (2, 2)
+
+
+def test_the_chaos_lab_ties_gradient_growth_to_the_lyapunov_exponent(built_book):
+    from built import glued
+    g = glued(built_book, "labs/chaos")
+    assert g["rate"] and g["explodes"] and g["surface"]
+    assert g["rate_worst"] < 0.05 and g["rate_chaotic_slope"] > 0.2 and g["rate_quiet_slope"] < -0.5
+    assert g["explodes_ratio"] > 20 and 0.8 < g["explodes_lam"] < 1.0 and abs(g["surface_best"] - 28) < 0.1

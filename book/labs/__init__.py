@@ -4,7 +4,9 @@
 ``chrono`` (Tallec & Ollivier; Ohno & Kumagai: forget gates as timescales, chrono
 initialization on the copy task, the gradient's decay read from the gates); ``gating``
 (Krishnamurthy, Can & Schwab: a random gated network simulated, its timescale and dimension
-against the gates' gains); ``memory`` (Illium et al., memory distance: how far back trained RNNs, GRUs and LSTMs repeat
+against the gates' gains); ``chaos`` (Mikhaeil, Monfared & Durstewitz: gradients of chaotic
+models grow at the largest Lyapunov exponent, and sparsely forced BPTT on Lorenz-63);
+``memory`` (Illium et al., memory distance: how far back trained RNNs, GRUs and LSTMs repeat
 unrelated inputs, one network per delay); ``hamiltonian`` (Galimberti et al., Hamiltonian deep
 networks: symplectic backward sensitivities that cannot vanish, against a residual network).
 """

@@ -77,7 +77,8 @@ def test_each_lab_reproduces_what_its_verdict_says(built_book):
                 "chrono": "partly",          # the slope is the gradient-weighted mean log f, not the plain mean
                 "gating": "yes",
                 "hamiltonian": "partly",     # the plain residual network does not decay here
-                "memory": "partly"}          # the limit moves with the training budget
+                "memory": "partly",          # the limit moves with the training budget
+                "noisy": "yes"}
     for lab, reproduces in expected.items():
         assert glued(built_book, f"labs/{lab}")["lab_reproduces"] == reproduces, lab
 
@@ -258,3 +259,35 @@ def test_the_chaos_lab_ties_gradient_growth_to_the_lyapunov_exponent(built_book)
     assert g["rate"] and g["explodes"] and g["surface"]
     assert g["rate_worst"] < 0.05 and g["rate_chaotic_slope"] > 0.2 and g["rate_quiet_slope"] < -0.5
     assert g["explodes_ratio"] > 20 and 0.8 < g["explodes_lam"] < 1.0 and abs(g["surface_best"] - 28) < 0.1
+
+
+def test_noisy_rnn_stack_is_separate_tanh_rnns_and_noise_only_in_training():
+    from book.labs import noisy
+    from book.rnn import SequenceModel
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(8, 40, 8, generator=g), torch.randint(0, 10, (40,), generator=g)
+    model = noisy.fit(x, y, [0.0, 0.5], hidden_size=6, epochs=1, batch_size=20, seeds=2)
+    logits = noisy.forward(model, x)
+    for k in range(4):
+        one = SequenceModel("rnn", 8, 6, 10)
+        with torch.no_grad():
+            for name, p in one.named_parameters():
+                p.copy_(dict(model.named_parameters())[name][k])
+        torch.testing.assert_close(logits[k], one(x))
+    noise = torch.tensor([0.0, 0.0, 0.5, 0.5]).reshape(4, 1, 1)
+    shaken = noisy.forward(model, x, noise, torch.Generator().manual_seed(1))
+    torch.testing.assert_close(shaken[:2], logits[:2])
+    assert (shaken[2:] - logits[2:]).abs().max() > 0.01
+    fresh = noisy.fit(x, y, [0.0, 0.5], hidden_size=6, epochs=0, seeds=2)
+    for p in fresh.parameters():                      # both levels start from the same weights
+        torch.testing.assert_close(p[:2], p[2:])
+    acc = noisy.accuracy_under_noise(model, x, y, [0.0, 1.0])
+    assert acc.shape == (2, 4) and np.allclose(acc[0], (logits.argmax(-1) == y).float().mean(-1).numpy())
+
+
+def test_the_noisy_lab_finds_slower_loss_at_moderate_input_noise(built_book):
+    from built import glued
+    g = glued(built_book, "labs/noisy")
+    assert g["slower"] and g["cost"] and g["louder"]
+    assert g["slower_noisy"] > g["slower_plain"] and g["slower_drop_noisy"] < g["slower_drop_plain"]
+    assert g["cost_clean_noisy"] < g["cost_clean_plain"] and g["slower_plain"] > 20

@@ -1,6 +1,7 @@
 """The research labs (book.labs): each method against autograd or its defining property, and
 each lab page's effect pinned from its executed numbers."""
 import numpy as np
+import pytest
 import torch
 
 from book.labs import hamiltonian as hdnn
@@ -78,7 +79,8 @@ def test_each_lab_reproduces_what_its_verdict_says(built_book):
                 "gating": "yes",
                 "hamiltonian": "partly",     # the plain residual network does not decay here
                 "memory": "partly",          # the limit moves with the training budget
-                "noisy": "yes"}
+                "noisy": "yes",
+                "omega": "yes"}
     for lab, reproduces in expected.items():
         assert glued(built_book, f"labs/{lab}")["lab_reproduces"] == reproduces, lab
 
@@ -291,3 +293,32 @@ def test_the_noisy_lab_finds_slower_loss_at_moderate_input_noise(built_book):
     assert g["slower"] and g["cost"] and g["louder"]
     assert g["slower_noisy"] > g["slower_plain"] and g["slower_drop_noisy"] < g["slower_drop_plain"]
     assert g["cost_clean_noisy"] < g["cost_clean_plain"] and g["slower_plain"] > 20
+
+
+def test_omega_errors_are_the_gradients_autograd_gives_and_omega_vanishes_for_an_isometry():
+    from book.labs import omega
+    g = torch.Generator().manual_seed(0)
+    W = torch.randn(2, 5, 5, generator=g) / 5 ** 0.5
+    x = torch.randn(7, 2, 3, 5, generator=g)
+    hidden, h = [], torch.zeros(2, 3, 5, requires_grad=True)
+    for x_t in x:
+        h = torch.tanh(x_t + h @ W.transpose(-1, -2))
+        h.retain_grad()
+        hidden.append(h)
+    readout = torch.randn(5, generator=g)
+    (hidden[-1] @ readout).pow(2).sum().backward()
+    errors = omega.errors_through_time(torch.stack(hidden).detach(), hidden[-1].grad, W)
+    for t in range(7):
+        torch.testing.assert_close(errors[t], hidden[t].grad)
+    # a step that passes the error back with its norm unchanged costs nothing
+    Q = torch.linalg.qr(torch.randn(1, 5, 5, generator=g))[0]
+    zero = torch.zeros(3, 1, 2, 5)
+    assert omega.omega(zero, torch.randn(3, 1, 2, 5, generator=g), Q).abs().max() < 1e-10
+    assert omega.omega(zero, torch.randn(3, 1, 2, 5, generator=g), 0.5 * Q).item() == pytest.approx(0.25)
+
+
+def test_the_omega_lab_learns_where_clipping_alone_does_not(built_book):
+    from built import glued
+    g = glued(built_book, "labs/omega")
+    assert g["learns"] and g["reach"]
+    assert g["learns_omega_low"] > 45 > 40 > g["learns_plain"] and g["reach_omega"] > 0.1 > 1e-3 > g["reach_plain"]

@@ -2,7 +2,9 @@
 ``verdict``, which glues whether the paper's effect reproduced, for the labs' index.
 
 ``chrono`` (Tallec & Ollivier; Ohno & Kumagai: forget gates as timescales, chrono
-initialization on the copy task, the gradient's decay read from the gates); ``noisy`` (Lim et
+initialization on the copy task, the gradient's decay read from the gates); ``omega``
+(Pascanu, Mikolov & Bengio: the regularizer that keeps backpropagated error from vanishing, on
+temporal order); ``noisy`` (Lim et
 al.: hidden-state noise in training, accuracy under input noise on digits); ``gating``
 (Krishnamurthy, Can & Schwab: a random gated network simulated, its timescale and dimension
 against the gates' gains); ``chaos`` (Mikhaeil, Monfared & Durstewitz: gradients of chaotic

@@ -80,7 +80,8 @@ def test_each_lab_reproduces_what_its_verdict_says(built_book):
                 "hamiltonian": "partly",     # the plain residual network does not decay here
                 "memory": "partly",          # the limit moves with the training budget
                 "noisy": "yes",
-                "omega": "yes"}
+                "omega": "yes",
+                "target_prop": "yes"}
     for lab, reproduces in expected.items():
         assert glued(built_book, f"labs/{lab}")["lab_reproduces"] == reproduces, lab
 
@@ -322,3 +323,39 @@ def test_the_omega_lab_learns_where_clipping_alone_does_not(built_book):
     g = glued(built_book, "labs/omega")
     assert g["learns"] and g["reach"]
     assert g["learns_omega_low"] > 45 > 40 > g["learns_plain"] and g["reach_omega"] > 0.1 > 1e-3 > g["reach_plain"]
+
+
+def test_targets_move_back_by_the_regularized_gauss_newton_step():
+    """The target step solves the linearized inversion (W^T D^2 W + r I) s = W^T D (v - h); with a
+    large r it is the backpropagated gradient divided by r, and a target equal to the state
+    stays the state."""
+    from book.labs import target_prop as tp
+    from book.rnn import SequenceModel
+    torch.manual_seed(0)
+    model = SequenceModel("rnn", 6, 5, 4, n_models=2).double()
+    x = torch.randn(4, 3, 6, dtype=torch.float64)
+    states, _ = tp.run(model, x)
+    states = states.detach()
+    cell = model.recurrent.cell
+    top = states[-1] + 0.01 * torch.randn(2, 3, 5, dtype=torch.float64)
+    targets = tp.propagate_targets(states, x, cell, top, torch.tensor([0.5, 1e6], dtype=torch.float64))
+    assert targets.shape == (4, 2, 3, 5)
+    torch.testing.assert_close(tp.propagate_targets(states, x, cell, states[-1], torch.tensor([0.5, 0.5], dtype=torch.float64)),
+                               states[1:])
+    d = 1 - states[-1] ** 2
+    W = cell.weight_hh.detach()
+    shift = top - states[-1]
+    for b in range(3):
+        DW = d[0, b, :, None] * W[0]
+        expected = torch.linalg.solve(DW.T @ DW + 0.5 * torch.eye(5, dtype=torch.float64), DW.T @ shift[0, b])
+        torch.testing.assert_close(targets[-2, 0, b] - states[-2, 0, b], expected)
+    gradient_step = (shift[1] * d[1]) @ W[1]                 # W^T D (v - h), as rows
+    torch.testing.assert_close(1e6 * (targets[-2, 1] - states[-2, 1]), gradient_step, rtol=1e-4, atol=1e-9)
+
+
+def test_the_target_propagation_lab_needs_its_regularization_in_range(built_book):
+    from built import glued
+    g = glued(built_book, "labs/target_prop")
+    assert g["competitive"] and g["unstable"]
+    assert g["competitive_good"] > 60 and g["competitive_good"] > g["competitive_bptt"] - 15
+    assert g["competitive_small"] < 35 and g["unstable_small"] > 1 > g["unstable_good"] > g["unstable_large"]

@@ -56,7 +56,7 @@ print(json.dumps({name: getattr(_widgets, name).HEAVIEST for name in %r}))
 """
 WIDGETS = ("GradientFlowExplorer", "ClippingExplorer", "GatedRace", "OptimizerRace", "Playground",
            "BanditLab", "CliffExplorer", "CartPoleTrainer", "GridworldPlanner",
-           "DQNTrainer", "GANArena", "VAEExplorer")
+           "DQNTrainer", "GANArena", "VAEExplorer", "MemoryDistanceExplorer")
 
 
 class Kernel:

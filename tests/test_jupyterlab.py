@@ -51,6 +51,7 @@ WIDGETS = [
     ("GridworldPlanner(**GridworldPlanner.HEAVIEST[0])", "slip probability", "0.9", "refused"),
     ("DQNTrainer(**DQNTrainer.HEAVIEST[0])", "hidden units", "1000", "refused"),
     ("GANArena(**GANArena.HEAVIEST[0])", "D steps per G", "50", "refused"),
+    ("MemoryDistanceExplorer(**MemoryDistanceExplorer.HEAVIEST[0])", "longest delay", "40", "refused"),
 ]
 
 
@@ -63,7 +64,8 @@ def free_port():
 def widgets_notebook(path):
     cells = [nbformat.v4.new_code_cell(
         "from book.widgets import (BanditLab, CartPoleTrainer, CliffExplorer, ClippingExplorer, "
-        "DQNTrainer, GANArena, GatedRace, GradientFlowExplorer, GridworldPlanner, OptimizerRace, "
+        "DQNTrainer, GANArena, GatedRace, GradientFlowExplorer, GridworldPlanner, MemoryDistanceExplorer, "
+        "OptimizerRace, "
         "Playground)")]
     cells += [nbformat.v4.new_code_cell(make) for make, *_ in WIDGETS]
     nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {

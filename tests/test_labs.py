@@ -95,7 +95,7 @@ def test_delay_networks_are_separate_networks_side_by_side():
     x = torch.randn(12, 5, 1, generator=torch.Generator().manual_seed(0))
     for kind in ("rnn", "gru", "lstm"):
         H, delays = 3, [1, 2, 4]
-        model = memory.fit(kind, H, delays, steps=3, length=12)
+        model = memory.fit(kind, H, delays, steps=3, length=12).model
         out = model(x, every_step=True)
         cell = model.recurrent.cell
         for j in range(len(delays)):

@@ -10,15 +10,16 @@ import torch
 
 from book.data import load_digits
 from book.widgets import (BanditLab, CartPoleTrainer, CliffExplorer, ClippingExplorer, DQNTrainer,
-                          GANArena, GatedRace, GradientFlowExplorer, GridworldPlanner, OptimizerRace,
-                          Playground, TSNEExplorer, VAEExplorer)
+                          GANArena, GatedRace, GradientFlowExplorer, GridworldPlanner,
+                          MemoryDistanceExplorer, OptimizerRace, Playground, TSNEExplorer, VAEExplorer)
 from book.widgets.training import MAX_POINTS, PLACEHOLDER
 from book.widgets.tsne_explorer import validate
 from built import plotly_array
 from conftest import ceiling
 
 WIDGETS = (GradientFlowExplorer, ClippingExplorer, GatedRace, OptimizerRace, Playground, BanditLab,
-           CliffExplorer, CartPoleTrainer, GridworldPlanner, DQNTrainer, GANArena, VAEExplorer)
+           CliffExplorer, CartPoleTrainer, GridworldPlanner, DQNTrainer, GANArena, VAEExplorer,
+           MemoryDistanceExplorer)
 TWO_STEPS = {CliffExplorer: dict(episodes=2), CartPoleTrainer: dict(episodes=2, batch=1),
              GridworldPlanner: dict(sweeps=2), DQNTrainer: dict(steps=16)}
 NUMPY_ONLY = (BanditLab, CliffExplorer, GridworldPlanner)

@@ -47,26 +47,49 @@ class DelayNetworks(SequenceModel):
                 (parameters[name].grad if grad else parameters[name]).mul_(mask)
 
 
-def fit(kind, hidden_size, delays, steps=150, length=20, burn_in=None, batch_size=32, lr=0.01, seed=0):
-    """Train one network per delay (mean squared error on steps t >= burn_in, Adam)."""
-    burn_in = max(delays) if burn_in is None else burn_in
-    generator = torch.Generator().manual_seed(seed)
-    model = DelayNetworks(kind, hidden_size, delays, generator)
-    optimizer = Adam(model.parameters(), lr=lr)
-    for _ in range(steps):
-        x = torch.randn(length, batch_size, 1, generator=generator)
-        loss = ((model(x, every_step=True)[burn_in:] - delayed_copies(x, delays, burn_in)) ** 2).mean(dim=(0, 1))
-        optimizer.zero_grad()
+class DelayTraining:
+    """One network per delay (a DelayNetworks) with its Adam optimizer and its seeded stream of
+    batches: ``step()`` trains one step (the mean squared error on steps t >= burn_in) and
+    records its loss, the mean over the delays, in ``losses``. Sequences are ``length`` steps,
+    by default the longest delay plus 10."""
+
+    def __init__(self, kind, hidden_size, delays, length=None, burn_in=None, batch_size=32, lr=0.01, seed=0):
+        self.delays = list(delays)
+        self.burn_in = max(self.delays) if burn_in is None else burn_in
+        self.length = self.burn_in + 10 if length is None else length
+        self.batch_size = batch_size
+        self.generator = torch.Generator().manual_seed(seed)
+        self.model = DelayNetworks(kind, hidden_size, self.delays, self.generator)
+        self.optimizer = Adam(self.model.parameters(), lr=lr)
+        self.losses = []
+
+    def step(self):
+        x = torch.randn(self.length, self.batch_size, 1, generator=self.generator)
+        output = self.model(x, every_step=True)[self.burn_in:]
+        loss = ((output - delayed_copies(x, self.delays, self.burn_in)) ** 2).mean(dim=(0, 1))
+        self.optimizer.zero_grad()
         loss.sum().backward()                    # the networks share no parameter: one backward for all
-        model.mask_(grad=True)
-        optimizer.step()
-    return model
+        self.model.mask_(grad=True)
+        self.optimizer.step()
+        self.losses.append(loss.mean().item())
+        return loss.detach()
+
+
+def fit(kind, hidden_size, delays, steps=150, **options):
+    """Train one network per delay for ``steps`` steps (``DelayTraining``'s options); returns
+    the DelayTraining, its model trained."""
+    training = DelayTraining(kind, hidden_size, delays, **options)
+    for _ in range(steps):
+        training.step()
+    return training
 
 
 @torch.no_grad()
-def r2_score(model, length=20, burn_in=None, batch_size=512, seed=1):
-    """R^2 of each delay's network on fresh sequences: (K,) numpy."""
+def r2_score(model, length=None, burn_in=None, batch_size=512, seed=1):
+    """R^2 of each delay's network on fresh sequences (by default as long as in training,
+    the longest delay plus 10): (K,) numpy."""
     burn_in = max(model.delays) if burn_in is None else burn_in
+    length = burn_in + 10 if length is None else length
     x = torch.randn(length, batch_size, 1, generator=torch.Generator().manual_seed(seed))
     target = delayed_copies(x, model.delays, burn_in)
     error = ((model(x, every_step=True)[burn_in:] - target) ** 2).mean(dim=(0, 1))

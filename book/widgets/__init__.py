@@ -10,7 +10,8 @@ MODULES = {
     "CliffExplorer": "cliff_explorer", "ClippingExplorer": "clipping", "DQNTrainer": "dqn_trainer",
     "GANArena": "gan_arena",
     "GatedRace": "gated_race", "GradientFlowExplorer": "gradient_flow",
-    "GridworldPlanner": "gridworld_planner", "OptimizerRace": "optimizer_race",
+    "GridworldPlanner": "gridworld_planner", "MemoryDistanceExplorer": "memory_distance",
+    "OptimizerRace": "optimizer_race",
     "Playground": "playground", "TSNEExplorer": "tsne_explorer", "VAEExplorer": "vae_explorer",
 }
 __all__ = sorted(MODULES)

@@ -126,7 +126,7 @@ def test_the_memory_lab_finds_a_cutoff_below_the_size_that_moves_with_training(b
     from built import glued
     g = glued(built_book, "labs/memory")
     assert g["cutoff"] is True and g["training"] is True
-    assert g["cutoff_small"] <= 1 < g["cutoff_gru"] < 8 and g["cutoff_rnn"] < 8 and g["cutoff_width"] <= 4
+    assert g["cutoff_small"] <= 1 < g["cutoff_gru"] < 7 and g["cutoff_rnn"] < 7 and g["cutoff_width"] <= 4
     assert g["training_long"] >= g["training_short"] + 2
 
 

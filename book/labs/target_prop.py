@@ -60,7 +60,7 @@ def fit(regularizations, length=20, hidden_size=16, steps=300, batch_size=32, lr
     """One tanh RNN per entry of ``regularizations`` (r for target propagation, None for BPTT),
     all from the same initial weights and on the same temporal-order batches. Returns the
     models and, for every step and model, the batch accuracy, the loss and how far the target
-    halfway back lies from its state relative to the last, ||v_{T/2} - h_{T/2}|| / ||v_T - h_T||
+    of step T/2 + 1 lies from its state relative to the last, ||v_{T/2+1} - h_{T/2+1}|| / ||v_T - h_T||
     (for BPTT models: the targets the same step would have propagated with r = 1). A model whose targets
     stop being finite stops changing."""
     K = len(regularizations)

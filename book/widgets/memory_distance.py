@@ -3,7 +3,7 @@
 Left: the cell (tanh RNN, GRU, LSTM), hidden units, the longest delay, learning rate, steps,
 seed; Train and Stop. Right: R^2 on fresh sequences of the network for each delay 1..longest
 (one network per delay, ``book.labs.memory``), redrawn as they train, with the 0.9 line of the
-memory distance and a mark at k = H, the delay a delay line of H units could reach; below, the
+memory distance and a mark at k = H - 1, the delay a delay line of H units can reach; below, the
 training loss (mean over the delays) beside 1, the loss of predicting 0. A step is one Adam step
 of all the delays' networks at once. A loss 100 times that baseline, or a gradient norm beyond
 1e6, stops the run as diverged.
@@ -52,8 +52,8 @@ class MemoryDistanceExplorer(TrainingWidget):
                                     line=dict(color=PALETTE[0]))
             self.recall.add_scatter(x=[0.5, len(delays) + 0.5], y=[0.9, 0.9], mode="lines", name="R² = 0.9",
                                     line=dict(color="black", dash="dash", width=1))
-            self.recall.add_scatter(x=[settings["hidden_size"]] * 2, y=[0, 1], mode="lines",
-                                    name=f"k = H = {settings['hidden_size']}: a delay line's reach",
+            self.recall.add_scatter(x=[settings["hidden_size"] - 1] * 2, y=[0, 1], mode="lines",
+                                    name=f"k = H - 1 = {settings['hidden_size'] - 1}: a delay line's reach",
                                     line=dict(color=PALETTE[1], dash="dot", width=1.5))
             self.recall.update_xaxes(range=[0.5, len(delays) + 0.5])
             self.loss.data = ()

@@ -76,6 +76,7 @@ def test_each_lab_reproduces_what_its_verdict_says(built_book):
     from built import glued
     expected = {"chaos": "partly",           # no network is trained on Lorenz-63
                 "chrono": "partly",          # the slope is the gradient-weighted mean log f, not the plain mean
+                "egru": "partly",            # 5 points below the GRU at 73 % silence
                 "gating": "yes",
                 "hamiltonian": "partly",     # the plain residual network does not decay here
                 "memory": "partly",          # the limit moves with the training budget
@@ -359,3 +360,43 @@ def test_the_target_propagation_lab_needs_its_regularization_in_range(built_book
     assert g["competitive"] and g["unstable"]
     assert g["competitive_good"] > 60 and g["competitive_good"] > g["competitive_bptt"] - 15
     assert g["competitive_small"] < 35 and g["unstable_small"] > 1 > g["unstable_good"] > g["unstable_large"]
+
+
+def test_egru_without_events_is_torchs_gru_and_events_fire_and_reset_at_the_threshold():
+    from book.rnn import egru
+    torch.manual_seed(0)
+    cell = egru.EGRUCell(3, 4, generator=torch.Generator().manual_seed(1))
+    reference = torch.nn.GRUCell(3, 4)
+    reference.load_state_dict({k: v for k, v in cell.state_dict().items() if k != "threshold"})
+    x = torch.randn(5, 2, 3)
+    state, h = cell.init_state(2), torch.zeros(2, 4)
+    for x_t in x:
+        state = cell(x_t, state, events=False)
+        h = reference(x_t, h)
+        torch.testing.assert_close(egru.output(state), h)
+    # one unit by hand: c crosses theta = 0.5, fires, and is reset by theta at the next step
+    threshold = torch.tensor([0.5])
+    zero = torch.zeros(1, 3)
+    weight_ih, bias = torch.zeros(3, 1), torch.tensor([0.0, -10.0, 10.0])       # u = 0, n = 1
+    c, e = egru.egru_cell(torch.zeros(1, 1), (torch.zeros(1, 1), torch.zeros(1, 1)), weight_ih, zero.T, bias,
+                          torch.zeros(3), threshold)
+    assert c.item() == pytest.approx(1.0, abs=1e-4) and e.item() == 1.0
+    c, e = egru.egru_cell(torch.zeros(1, 1), (c, e), weight_ih, zero.T, bias, torch.zeros(3), threshold)
+    assert c.item() == pytest.approx(0.5, abs=1e-4) and e.item() == 0.0                # 1 - 0.5, not above 0.5
+    v = torch.tensor([-1.0, -0.25, 0.0, 0.25, 1.0], requires_grad=True)
+    egru.Event.apply(v).sum().backward()
+    expected = egru.SURROGATE_HEIGHT * (1 - v.detach().abs() / egru.SURROGATE_WIDTH).clamp(min=0) / egru.SURROGATE_WIDTH
+    torch.testing.assert_close(v.grad, expected)
+
+
+def test_recurrent_operations_count_only_the_units_that_spoke():
+    from book.labs import egru
+    dense, sparse = egru.recurrent_operations(np.array([0.5, 0.25, 1.0]), 4)
+    assert dense == 3 * 16 * 2 and sparse == 3 * 16 * 0.75
+
+
+def test_the_egru_lab_is_mostly_silent_near_the_grus_accuracy(built_book):
+    from built import glued
+    g = glued(built_book, "labs/egru")
+    assert g["sparse"] and g["sparse_silent"] > 50 and g["sparse_egru"] > g["sparse_gru"] - 8
+    assert abs(g["sparse_saved"] - g["sparse_silent"]) < 5

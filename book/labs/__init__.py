@@ -12,6 +12,8 @@
   BPTT on Lorenz-63 (Mikhaeil, Monfared & Durstewitz).
 - ``target_prop``: targets through regularized inverses instead of gradients (Roulet & Harchaoui).
 - ``memory``: how far back trained RNNs, GRUs and LSTMs repeat unrelated inputs (Illium et al.).
+- ``egru``: an event-based GRU against the GRU on digits, activity and operations saved
+  (Subramoney et al.; the cell is ``book.rnn.egru``).
 - ``hamiltonian``: symplectic backward sensitivities that cannot vanish, against residual
   networks (Galimberti et al.).
 """

@@ -77,6 +77,7 @@ def test_each_lab_reproduces_what_its_verdict_says(built_book):
     expected = {"chaos": "partly",           # no network is trained on Lorenz-63
                 "chrono": "partly",          # the slope is the gradient-weighted mean log f, not the plain mean
                 "egru": "partly",            # 5 points below the GRU at 73 % silence
+                "gatel0rd": "yes",
                 "gating": "yes",
                 "hamiltonian": "partly",     # the plain residual network does not decay here
                 "memory": "partly",          # the limit moves with the training budget
@@ -400,3 +401,34 @@ def test_the_egru_lab_is_mostly_silent_near_the_grus_accuracy(built_book):
     g = glued(built_book, "labs/egru")
     assert g["sparse"] and g["sparse_silent"] > 50 and g["sparse_egru"] > g["sparse_gru"] - 8
     assert abs(g["sparse_saved"] - g["sparse_silent"]) < 5
+
+
+def test_gatel0rd_keeps_a_closed_latent_exactly_and_counts_open_gates():
+    from book.labs import gatel0rd as lab
+    from book.rnn.gatel0rd import GateL0RDCell, gatel0rd_cell
+    cell = GateL0RDCell(2, 3, generator=torch.Generator().manual_seed(0))
+    x, h = torch.randn(4, 2), torch.randn(4, 3)
+    closed = -100 * torch.ones(6)
+    closed[3:] = 0                                        # gate inputs far below 0: all closed
+    new, gate, opened = gatel0rd_cell(x, h, cell.weight_ih, cell.weight_hh, closed, torch.zeros(6))
+    assert torch.equal(new, h) and (gate == 0).all() and (opened == 0).all()
+    s = (x @ cell.weight_ih.T + cell.bias_ih + h @ cell.weight_hh.T + cell.bias_hh)[:, :3]
+    new, gate, opened = cell(x, h)
+    torch.testing.assert_close(gate, torch.relu(torch.tanh(s)))
+    assert torch.equal(opened, (s > 0).float())
+    x, target, cue = lab.cue_batch(5, 12, torch.Generator().manual_seed(2))
+    for b in range(5):
+        last = None
+        for t in range(12):
+            last = x[t, b, 1] if cue[t, b] else last
+            assert target[t, b] == last
+    model = lab.Latents(3, hidden_size=4)
+    for p in model.parameters():
+        torch.testing.assert_close(p[0], p[2])
+
+
+def test_the_gatel0rd_lab_opens_its_gates_at_the_cues(built_book):
+    from built import glued
+    g = glued(built_book, "labs/gatel0rd")
+    assert g["sparse"] and g["error"]
+    assert g["sparse_share"] > 90 > 50 > g["sparse_share_free"] and g["error_gatel0rd"] < 2 * g["error_gru"]

@@ -6,6 +6,8 @@
 - ``omega``: the regularizer that keeps backpropagated error from vanishing, on temporal order
   (Pascanu, Mikolov & Bengio).
 - ``noisy``: hidden-state noise in training, accuracy under input noise on digits (Lim et al.).
+- ``gatel0rd``: latents that change only at cues, with an L0 penalty on open gates (Gumbsch,
+  Butz & Martius; the cell is ``book.rnn.gatel0rd``).
 - ``gating``: a random gated network simulated, its timescale and dimension against the gates'
   gains (Krishnamurthy, Can & Schwab).
 - ``chaos``: gradients of chaotic models grow at the largest Lyapunov exponent; sparsely forced

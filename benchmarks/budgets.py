@@ -50,9 +50,10 @@ KINDS = {"grading": ("test_grading", "test_class_grading", "test_export", "test_
 # page (its browser and page checks), every exercise (its grading in the course of every
 # assignment, its mistakes), every training widget (its runs in a kernel, at full speed and at
 # a fifth of a core), every widget driven in JupyterLab. The research labs still to come
-# (issues 22-23), 11 pages, plan no exercise and a widget only "where watching it train teaches
+# (issues 22-23), 9 pages, plan no exercise and a widget only "where watching it train teaches
 # more than a figure": counted as two more training widgets, one in JupyterLab (issue 21's eight
-# labs and index are built, with one widget, the memory-distance explorer, in JupyterLab too).
+# labs and index, and issue 22's EGRU and GateL0RD labs, are built, with one widget, the
+# memory-distance explorer, in JupyterLab too).
 PLANNED_MORE = {"exercise": 0, "widget": 2, "JupyterLab widget": 1}
 
 

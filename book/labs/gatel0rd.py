@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from ..nn.optimizers import Adam
+from ..nn.parallel import share_initial_weights_
 from ..rnn import SequenceModel
 from ..rnn.gatel0rd import GateL0RDCell
 
@@ -33,9 +34,7 @@ class Latents(torch.nn.Module):
         super().__init__()
         generator = torch.Generator().manual_seed(seed)
         self.cell = GateL0RDCell(2, hidden_size, n_models, generator)
-        with torch.no_grad():                          # every model from the same weights
-            for p in self.cell.parameters():
-                p.copy_(p[:1].expand_as(p))
+        share_initial_weights_(self.cell, 1)           # every model from the same weights
         self.weight_out = torch.nn.Parameter(torch.empty(1, hidden_size).uniform_(
             -hidden_size ** -0.5, hidden_size ** -0.5, generator=generator).expand(n_models, 1, hidden_size).clone())
         self.bias_out = torch.nn.Parameter(torch.zeros(n_models, 1))

@@ -12,6 +12,7 @@ import torch
 from torch.nn import functional as F
 
 from ..nn.optimizers import Adam
+from ..nn.parallel import share_initial_weights_
 from ..rnn import SequenceModel
 
 
@@ -34,9 +35,7 @@ def fit(x, y, noise_levels, hidden_size=64, epochs=20, batch_size=64, lr=0.01, s
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     model = SequenceModel("rnn", x.shape[-1], hidden_size, 10, n_models=len(levels))
-    with torch.no_grad():                        # each level starts from the same seeds' weights
-        for p in model.parameters():
-            p.copy_(p[:seeds].repeat(len(noise_levels), *([1] * (p.dim() - 1))))
+    share_initial_weights_(model, seeds)          # each level starts from the same seeds' weights
     optimizer = Adam(model.parameters(), lr=lr)
     for _ in range(epochs):
         order = torch.randperm(x.shape[1], generator=generator)

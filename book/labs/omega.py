@@ -17,16 +17,17 @@ from torch.nn import functional as F
 
 from ..data.sequences import temporal_order
 from ..nn.optimizers import Adam
-from ..rnn import SequenceModel
+from ..nn.parallel import share_initial_weights_
+from ..rnn import SequenceModel, bptt
 from ..rnn.train import clip_grad_norm_per_model_
 
 
 def errors_through_time(hidden, d_last, weight_hh):
-    """g_t = dE/dh_t for every step, when E depends on the last state only: (T, K, B, H)."""
-    g = [d_last]
-    for h in reversed(hidden[1:]):
-        g.append((g[-1] * (1 - h ** 2)) @ weight_hh)
-    return torch.stack(g[::-1])
+    """g_t = dE/dh_t for every step, when E depends on the last state only: (T, K, B, H); the
+    backward chain of the course's written-out BPTT (``book.rnn.bptt``)."""
+    d_outputs = torch.zeros_like(hidden)
+    d_outputs[-1] = d_last
+    return bptt._rnn_chain(d_outputs, hidden, weight_hh)[0]
 
 
 def omega(hidden, errors, weight_hh):
@@ -44,9 +45,7 @@ def fit(alphas, length=40, hidden_size=16, steps=300, batch_size=32, lr=0.01, cl
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     model = SequenceModel("rnn", 6, hidden_size, 4, n_models=len(alpha))
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(p[:seeds].repeat(len(alphas), *([1] * (p.dim() - 1))))
+    share_initial_weights_(model, seeds)
     cell, parameters = model.recurrent.cell, list(model.parameters())
     optimizer = Adam(parameters, lr=lr)
     accuracy, reach = [], []

@@ -21,6 +21,7 @@ from torch.nn import functional as F
 
 from ..data.sequences import temporal_order
 from ..nn.optimizers import Adam
+from ..nn.parallel import share_initial_weights_
 from ..rnn import SequenceModel
 
 
@@ -69,9 +70,7 @@ def fit(regularizations, length=20, hidden_size=16, steps=300, batch_size=32, lr
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     model = SequenceModel("rnn", 6, hidden_size, 4, n_models=K)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(p[:1].expand_as(p))
+    share_initial_weights_(model, 1)
     cell, parameters = model.recurrent.cell, list(model.parameters())
     optimizer = Adam(parameters, lr=lr)
     accuracy, losses, spread = [], [], []

@@ -40,3 +40,12 @@ def parallel_mlp(n_copies, sizes, generators=None, activation=nn.ReLU):
             layers.append(activation())
         layers.append(ParallelLinear(n_copies, n_in, n_out, generators))
     return nn.Sequential(*layers)
+
+
+@torch.no_grad()
+def share_initial_weights_(module, n_shared):
+    """Give the K stacked models of ``module`` (every parameter with a leading model axis) the
+    initial weights of its first ``n_shared``, repeated: models k and k + n_shared start alike,
+    so settings compared across the blocks differ only in what they set."""
+    for p in module.parameters():
+        p.copy_(p[:n_shared].repeat(len(p) // n_shared, *([1] * (p.dim() - 1))))

@@ -19,7 +19,7 @@ import math
 import torch
 from torch import nn
 
-GATES = {"rnn": 1, "gru": 3, "lstm": 4}
+GATES = {"rnn": 1, "gru": 3, "lstm": 4, "egru": 3, "gatel0rd": 2}    # stacked weight blocks
 
 
 def linear(x, weight, bias=None):
@@ -34,11 +34,12 @@ def linear(x, weight, bias=None):
 
 
 class RecurrentCell(nn.Module):
-    """Parameters shared by the three cells; ``kind`` is 'rnn', 'gru' or 'lstm'."""
+    """Parameters shared by the cells; ``kind`` is 'rnn', 'gru' or 'lstm' (or a research lab's
+    cell: 'egru', 'gatel0rd'). Drawn from ``generator`` when one is given."""
 
     kind = "rnn"
 
-    def __init__(self, input_size, hidden_size, n_models=None):
+    def __init__(self, input_size, hidden_size, n_models=None, generator=None):
         super().__init__()
         self.input_size, self.hidden_size, self.n_models = input_size, hidden_size, n_models
         rows = GATES[self.kind] * hidden_size
@@ -47,13 +48,14 @@ class RecurrentCell(nn.Module):
         self.weight_hh = nn.Parameter(torch.empty(*lead, rows, hidden_size))
         self.bias_ih = nn.Parameter(torch.empty(*lead, rows))
         self.bias_hh = nn.Parameter(torch.empty(*lead, rows))
-        self.reset_parameters()
+        self.reset_parameters(generator)
 
-    def reset_parameters(self):
+    @torch.no_grad()
+    def reset_parameters(self, generator=None):
         """torch's default: every entry uniform in [-1/sqrt(H), 1/sqrt(H)]."""
         bound = 1.0 / math.sqrt(self.hidden_size)
         for weight in self.parameters():
-            nn.init.uniform_(weight, -bound, bound)
+            weight.uniform_(-bound, bound, generator=generator)
 
     def init_state(self, batch_size):
         lead = () if self.n_models is None else (self.n_models,)

@@ -14,12 +14,10 @@ The step H has no useful derivative; backpropagation uses a surrogate, a triangl
 ``SURROGATE_WIDTH`` around the threshold (``Event``). With events always on and theta = 0 the
 cell is torch's GRU on c.
 """
-import math
-
 import torch
 from torch import nn
 
-from .cells import linear
+from .cells import RecurrentCell, linear
 
 SURROGATE_WIDTH = 0.5
 SURROGATE_HEIGHT = 0.3
@@ -62,22 +60,14 @@ def output(state):
     return c * e
 
 
-class EGRUCell(nn.Module):
+class EGRUCell(RecurrentCell):
     """An EGRU layer's parameters (torch.nn.GRUCell's, plus a threshold per unit) and its step."""
 
+    kind = "egru"
+
     def __init__(self, input_size, hidden_size, threshold_range=(0.4, 0.6), generator=None):
-        super().__init__()
-        self.input_size, self.hidden_size = input_size, hidden_size
-        self.weight_ih = nn.Parameter(torch.empty(3 * hidden_size, input_size))
-        self.weight_hh = nn.Parameter(torch.empty(3 * hidden_size, hidden_size))
-        self.bias_ih = nn.Parameter(torch.empty(3 * hidden_size))
-        self.bias_hh = nn.Parameter(torch.empty(3 * hidden_size))
-        self.threshold = nn.Parameter(torch.empty(hidden_size))
-        bound = 1 / math.sqrt(hidden_size)
-        with torch.no_grad():
-            for p in (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh):
-                p.uniform_(-bound, bound, generator=generator)
-            self.threshold.uniform_(*threshold_range, generator=generator)
+        super().__init__(input_size, hidden_size, generator=generator)
+        self.threshold = nn.Parameter(torch.empty(hidden_size).uniform_(*threshold_range, generator=generator))
 
     def init_state(self, batch_size):
         zeros = self.weight_hh.new_zeros(batch_size, self.hidden_size)

@@ -11,12 +11,9 @@ derivative is taken through the event surrogate of ``book.rnn.egru``. Parameters
 (gate, candidate) like torch's gate blocks; with ``n_models=K`` every parameter has a leading
 model axis (the course's convention).
 """
-import math
-
 import torch
-from torch import nn
 
-from .cells import linear
+from .cells import RecurrentCell, linear
 from .egru import Event
 
 
@@ -30,23 +27,10 @@ def gatel0rd_cell(x, h, weight_ih, weight_hh, bias_ih, bias_hh, noise=None):
     return gate * torch.tanh(c) + (1 - gate) * h, gate, Event.apply(s)
 
 
-class GateL0RDCell(nn.Module):
-    def __init__(self, input_size, hidden_size, n_models=None, generator=None):
-        super().__init__()
-        self.input_size, self.hidden_size, self.n_models = input_size, hidden_size, n_models
-        lead = () if n_models is None else (n_models,)
-        self.weight_ih = nn.Parameter(torch.empty(*lead, 2 * hidden_size, input_size))
-        self.weight_hh = nn.Parameter(torch.empty(*lead, 2 * hidden_size, hidden_size))
-        self.bias_ih = nn.Parameter(torch.empty(*lead, 2 * hidden_size))
-        self.bias_hh = nn.Parameter(torch.empty(*lead, 2 * hidden_size))
-        bound = 1 / math.sqrt(hidden_size)
-        with torch.no_grad():
-            for p in self.parameters():
-                p.uniform_(-bound, bound, generator=generator)
+class GateL0RDCell(RecurrentCell):
+    """The course's cell parameters with two blocks, (gate, candidate), and GateL0RD's step."""
 
-    def init_state(self, batch_size):
-        lead = () if self.n_models is None else (self.n_models,)
-        return self.weight_hh.new_zeros(*lead, batch_size, self.hidden_size)
+    kind = "gatel0rd"
 
     def forward(self, x, h=None, noise=None):
         h = self.init_state(x.shape[-2]) if h is None else h

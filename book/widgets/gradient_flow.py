@@ -18,13 +18,13 @@ import numpy as np
 from ..data.sequences import TASKS
 from ..plots import PALETTE
 from ..rnn import fused
+from ..rnn.cells import GATES
 from ..rnn.train import INITS, Trainer, decay_rate, verdict
 from .training import (Refused, TrainingWidget, check_range, choice, divergence, envelope,
                        figure, gradient_norms, number, set_curve, Growing)
 
 SWEEP_GAINS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
 HEAT_COLUMNS, HEAT_ROWS = 80, 64     # heatmap cells sent: training steps x time steps, strided
-GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 PART_MS = 60                          # estimated milliseconds per part of a training step
 BATCH = 32
 

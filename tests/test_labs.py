@@ -81,6 +81,7 @@ def test_each_lab_reproduces_what_its_verdict_says(built_book):
                 "gating": "yes",
                 "hamiltonian": "partly",     # the plain residual network does not decay here
                 "memory": "partly",          # the limit moves with the training budget
+                "ncgru": "partly",           # the GRU learns the denoise task too, only later
                 "noisy": "yes",
                 "omega": "yes",
                 "target_prop": "yes"}
@@ -432,3 +433,76 @@ def test_the_gatel0rd_lab_opens_its_gates_at_the_cues(built_book):
     g = glued(built_book, "labs/gatel0rd")
     assert g["sparse"] and g["error"]
     assert g["sparse_share"] > 90 > 50 > g["sparse_share_free"] and g["error_gatel0rd"] < 2 * g["error_gru"]
+
+
+def test_the_neumann_cayley_weight_is_orthogonal_and_its_gradient_is_the_exact_inverses():
+    """The scaled Cayley transform is orthogonal; the Neumann series tends to the inverse; the
+    NC-GRU on the GRU's written-out loops gives the states and gradients of a step-by-step GRU
+    whose W_hn is solved exactly (autograd through torch.linalg.solve)."""
+    from book.rnn import ncgru
+    from book.rnn.cells import gru_cell
+    from book.rnn.layers import Recurrent
+    torch.manual_seed(0)
+    A = ncgru.skew_symmetric(torch.randn(6, 6, dtype=torch.float64))
+    D = torch.tensor([-1.0, -1, 1, 1, 1, 1], dtype=torch.float64)
+    assert ncgru.orthogonality_error(ncgru.scaled_cayley(A, D)) < 1e-12
+    M = torch.linalg.inv(torch.eye(6, dtype=torch.float64) + A)
+    delta = ncgru.skew_symmetric(0.01 * torch.randn(6, 6, dtype=torch.float64))
+    exact = torch.linalg.inv(torch.eye(6, dtype=torch.float64) + A + delta)
+    errors = [(ncgru.neumann_inverse(M, delta, k) - exact).abs().max().item() for k in (1, 2, 3, 4)]
+    assert errors[0] > 10 * errors[1] > 100 * errors[2] > 1000 * errors[3]
+
+    layer = Recurrent("ncgru", 3, 5)
+    reference = ncgru.NCGRUCell(3, 5)
+    reference.load_state_dict(layer.cell.state_dict())
+    x = torch.randn(7, 2, 3)
+    H, _ = layer(x)
+    (H ** 2).sum().backward()
+    h, states = torch.zeros(2, 5), []
+    for x_t in x:
+        W = ncgru.scaled_cayley(ncgru.skew_symmetric(reference.skew), reference.scaling)
+        h = gru_cell(x_t, h, reference.weight_ih, torch.cat([reference.weight_hh, W]),
+                     reference.bias_ih, reference.bias_hh)
+        states.append(h)
+    torch.testing.assert_close(H, torch.stack(states))
+    (torch.stack(states) ** 2).sum().backward()
+    for name, p in layer.cell.named_parameters():
+        torch.testing.assert_close(p.grad, dict(reference.named_parameters())[name].grad, msg=name)
+
+
+def test_the_trainer_keeps_the_nc_grus_weight_orthogonal_and_the_series_truncation_is_what_drifts():
+    from book.rnn.train import Trainer
+    drift = {}
+    for terms in (1, 4):
+        trainer = Trainer("ncgru", "adding", 20, 8, 0.05, init="default", optimizer="adam")
+        trainer.model.recurrent.cell.terms = terms
+        for _ in range(30):
+            loss, norms = trainer.step()
+        assert np.isfinite(loss).all() and norms.shape == (20, 1)
+        drift[terms] = trainer.model.recurrent.cell.orthogonality_error()[0]
+    assert drift[4] < 0.01 < drift[1]
+
+
+def test_denoise_batches_and_the_shared_initial_weights():
+    from book.data.sequences import denoise
+    from book.labs import ncgru as lab
+    x, symbols = denoise(6, 20, n_symbols=4, n_data=3, generator=torch.Generator().manual_seed(1))
+    assert x.shape == (23, 6, 6) and symbols.shape == (3, 6)
+    for b in range(6):
+        carried = x[:20, b, :4].argmax(-1)[x[:20, b, :4].sum(-1) == 1]
+        assert torch.equal(carried, symbols[:, b])              # the symbols, in order
+        assert x[20, b, 5] == 1 and x[:, b, 5].sum() == 1 and x[21:, b].sum() == 0
+    gru, nc = lab.pair(hidden_size=4, seed=0)
+    shared = dict(gru.named_parameters())
+    for name, p in nc.named_parameters():
+        if name in shared:
+            assert torch.equal(p, shared[name][:len(p)]), name
+    assert lab.leaves_baseline(np.array([2.0] * 5 + [0.0] * 5), 1.0, window=2) == 7
+    assert lab.leaves_baseline(np.ones(10), 0.5) is None
+
+
+def test_the_ncgru_lab_learns_sooner_and_stays_orthogonal(built_book):
+    from built import glued
+    g = glued(built_book, "labs/ncgru")
+    assert g["earlier"] and g["orthogonal"] and g["final"]
+    assert g["earlier_nc"] < 0.8 * g["earlier_gru"] and g["orthogonal_max"] < 0.01 < g["orthogonal_gru"]

@@ -77,6 +77,26 @@ def temporal_order(batch_size, length, generator=None):
     return F.one_hot(x_symbols, 6).float(), 2 * relevant[0] + relevant[1]
 
 
+def denoise(batch_size, length, n_symbols=4, n_data=3, generator=None):
+    """Pick ``n_data`` symbols out of noise: among ``length`` noise steps, ``n_data`` random steps
+    carry a symbol (one of ``n_symbols``); after a marker the symbols must be given back in order.
+
+    Inputs (length + n_data, B, n_symbols + 2): one-hot symbols, a noise and a marker channel
+    (the marker on step ``length``). Targets (n_data, B): the symbols, to be read at the last
+    ``n_data`` steps. Guessing without memory scores cross-entropy log(n_symbols).
+    """
+    places = torch.rand(length, batch_size, generator=generator).argsort(dim=0)[:n_data].sort(dim=0).values
+    symbols = torch.randint(0, n_symbols, (n_data, batch_size), generator=generator)
+    x = torch.zeros(length + n_data, batch_size, n_symbols + 2)
+    x[:length, :, n_symbols] = 1.0
+    columns = torch.arange(batch_size)
+    for place, symbol in zip(places, symbols):
+        x[place, columns, n_symbols] = 0.0
+        x[place, columns, symbol] = 1.0
+    x[length, :, n_symbols + 1] = 1.0
+    return x, symbols
+
+
 def digits_sequence(mode="rows"):
     """scikit-learn's digits as sequences: 8 rows of 8 pixels, or 64 single pixels.
 

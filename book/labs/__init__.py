@@ -14,6 +14,8 @@
   BPTT on Lorenz-63 (Mikhaeil, Monfared & Durstewitz).
 - ``target_prop``: targets through regularized inverses instead of gradients (Roulet & Harchaoui).
 - ``memory``: how far back trained RNNs, GRUs and LSTMs repeat unrelated inputs (Illium et al.).
+- ``ncgru``: a GRU whose candidate weight the Neumann-Cayley transform keeps orthogonal, on
+  the denoise task (Mucllari et al.; the cell is ``book.rnn.ncgru``).
 - ``egru``: an event-based GRU against the GRU on digits, activity and operations saved
   (Subramoney et al.; the cell is ``book.rnn.egru``).
 - ``hamiltonian``: symplectic backward sensitivities that cannot vanish, against residual

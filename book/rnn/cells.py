@@ -19,7 +19,7 @@ import math
 import torch
 from torch import nn
 
-GATES = {"rnn": 1, "gru": 3, "lstm": 4, "egru": 3, "gatel0rd": 2}    # stacked weight blocks
+GATES = {"rnn": 1, "gru": 3, "lstm": 4, "egru": 3, "gatel0rd": 2, "ncgru": 3, "taugru": 4}    # stacked weight blocks
 
 
 def linear(x, weight, bias=None):
@@ -35,7 +35,7 @@ def linear(x, weight, bias=None):
 
 class RecurrentCell(nn.Module):
     """Parameters shared by the cells; ``kind`` is 'rnn', 'gru' or 'lstm' (or a research lab's
-    cell: 'egru', 'gatel0rd'). Drawn from ``generator`` when one is given."""
+    cell: 'egru', 'gatel0rd', 'ncgru', 'taugru'). Drawn from ``generator`` when one is given."""
 
     kind = "rnn"
 
@@ -62,9 +62,14 @@ class RecurrentCell(nn.Module):
         zeros = self.weight_hh.new_zeros(*lead, batch_size, self.hidden_size)
         return (zeros, zeros.clone()) if self.kind == "lstm" else zeros
 
+    def step_parameters(self):
+        """(weight_ih, weight_hh, bias_ih, bias_hh) as the step uses them (a cell that composes
+        its weights from other parameters, such as the NC-GRU's, overrides this)."""
+        return self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
+
     def forward(self, x, state=None):
         state = self.init_state(x.shape[-2]) if state is None else state
-        return STEPS[self.kind](x, state, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        return STEPS[self.kind](x, state, *self.step_parameters())
 
 
 def rnn_cell(x, h, weight_ih, weight_hh, bias_ih, bias_hh):
@@ -91,7 +96,7 @@ def lstm_cell(x, state, weight_ih, weight_hh, bias_ih, bias_hh):
     return torch.sigmoid(o) * torch.tanh(c), c
 
 
-STEPS = {"rnn": rnn_cell, "gru": gru_cell, "lstm": lstm_cell}
+STEPS = {"rnn": rnn_cell, "gru": gru_cell, "lstm": lstm_cell, "ncgru": gru_cell}   # NC-GRU: a GRU step
 
 
 class RNNCell(RecurrentCell):

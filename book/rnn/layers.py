@@ -5,8 +5,10 @@ from torch import nn
 from . import fused
 from .bptt import GRUFunction, LSTMFunction, TanhRNNFunction
 from .cells import CELLS
+from .ncgru import NCGRUCell
 
-FUNCTIONS = {"rnn": TanhRNNFunction, "gru": GRUFunction}
+KINDS = {**CELLS, "ncgru": NCGRUCell}       # the NC-GRU is a GRU with a composed weight_hh
+FUNCTIONS = {"rnn": TanhRNNFunction, "gru": GRUFunction, "ncgru": GRUFunction}
 
 
 class Recurrent(nn.Module):
@@ -24,11 +26,7 @@ class Recurrent(nn.Module):
     def __init__(self, kind, input_size, hidden_size, n_models=None):
         super().__init__()
         self.kind = kind
-        self.cell = CELLS[kind](input_size, hidden_size, n_models)
-
-    def _parameters_in_order(self):
-        c = self.cell
-        return c.weight_ih, c.weight_hh, c.bias_ih, c.bias_hh
+        self.cell = KINDS[kind](input_size, hidden_size, n_models)
 
     def forward(self, x, state=None, record=None, truncate=None):
         """All hidden states and the final state. With ``truncate=k`` (truncated BPTT) the
@@ -45,7 +43,7 @@ class Recurrent(nn.Module):
             if record is not None:
                 record.append(_Concatenated(chunk_records))
             return torch.cat(outputs), state
-        parameters = self._parameters_in_order()
+        parameters = self.cell.step_parameters()
         models = self.cell.n_models
         if models and x.dim() == 4 and fused.usable(self.cell.weight_hh[0]):
             return self._one_by_one(x, state, parameters, record)

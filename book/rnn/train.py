@@ -60,7 +60,7 @@ def chrono_init_(cell, t_max, generator=None):
 
 def hidden_for_budget(kind, input_size, output_size, budget):
     """The hidden size whose sequence model has about ``budget`` parameters."""
-    gates = {"rnn": 1, "gru": 3, "lstm": 4}[kind]
+    gates = {"rnn": 1, "gru": 3, "lstm": 4, "ncgru": 3}[kind]
     size = 1
     while gates * (size * input_size + size * size + 2 * size) + output_size * (size + 1) < budget:
         size += 1
@@ -214,6 +214,7 @@ class Trainer:
         # problem): whole steps skip autograd (SquaredErrorStep, the same numbers)
         self._written_out = SquaredErrorStep(self.model) if (
             self.n_models == 1 and not self.task.classification and not self.task.every_step
+            and kind in ("rnn", "gru", "lstm")             # cells whose weights are parameters
             and fused.usable(self.model.recurrent.cell.weight_hh[0])) else None
         self.steps = 0
         self.partial = None       # during a step in parts: what the slices so far measured
@@ -280,6 +281,8 @@ class Trainer:
             clip_grad_norm_per_model_(self.parameters, self.clip, self.n_models)
         self.flat_grad.nan_to_num_(0.0, 0.0, 0.0)       # a diverged model stops changing
         self.optimizer.step([self.flat_grad])
+        if hasattr(self.model.recurrent.cell, "refresh"):     # the NC-GRU's carried inverse
+            self.model.recurrent.cell.refresh()
         loss = losses.cpu().numpy()
         norms = squares.cpu().numpy() if torch.is_tensor(squares) \
             else np.zeros((self.length, self.n_models))

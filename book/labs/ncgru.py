@@ -1,0 +1,59 @@
+"""Orthogonal candidate weights (Mucllari et al. 2022): the NC-GRU against the GRU on the
+denoise task, from the same initial weights and batches.
+
+The two networks share every parameter but the candidate's recurrent weight W_hn: the GRU's is
+free (torch's initialization), the NC-GRU's is the scaled Cayley transform of a skew-symmetric
+matrix, carried by the Neumann series (``book.rnn.ncgru``). Both run on the GRU's compiled loops.
+"""
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from ..data.sequences import denoise
+from ..nn.optimizers import Adam
+from ..rnn.layers import SequenceModel
+from ..rnn.train import moving_average
+
+N_SYMBOLS, N_DATA = 4, 3
+
+
+def pair(hidden_size=32, seed=0, terms=4):
+    """A GRU and an NC-GRU sequence model with the same weights wherever both have them."""
+    torch.manual_seed(seed)
+    gru = SequenceModel("gru", N_SYMBOLS + 2, hidden_size, N_SYMBOLS)
+    ncgru = SequenceModel("ncgru", N_SYMBOLS + 2, hidden_size, N_SYMBOLS)
+    ncgru.recurrent.cell.terms = terms
+    shared = dict(gru.named_parameters())
+    with torch.no_grad():
+        for name, p in ncgru.named_parameters():
+            if name in shared:                 # all but skew; weight_hh: the GRU's (r, z) rows
+                p.copy_(shared[name][:len(p)])
+    return gru, ncgru
+
+
+def fit(model, length=100, steps=350, lr=0.01, batch_size=32, seed=0):
+    """Adam on fresh denoise batches; returns the loss per step and, for an NC-GRU, the
+    orthogonality error ||W^T W - I|| after each step."""
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = Adam(list(model.parameters()), lr=lr)
+    cell = model.recurrent.cell
+    losses, errors = [], []
+    for _ in range(steps):
+        x, target = denoise(batch_size, length, N_SYMBOLS, N_DATA, generator)
+        logits = model(x, every_step=True)[-N_DATA:]
+        loss = F.cross_entropy(logits.reshape(-1, N_SYMBOLS), target.reshape(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if hasattr(cell, "refresh"):
+            cell.refresh()
+            errors.append(cell.orthogonality_error())
+        losses.append(loss.item())
+    return np.array(losses), np.array(errors)
+
+
+def leaves_baseline(losses, level, window=25):
+    """The first step (counted from 1) at which the mean loss of the last ``window`` steps is
+    below ``level``; None if never."""
+    below = np.flatnonzero(moving_average(losses, window)[window - 1:] < level)
+    return int(below[0]) + window if len(below) else None

@@ -6,6 +6,8 @@
 - ``omega``: the regularizer that keeps backpropagated error from vanishing, on temporal order
   (Pascanu, Mikolov & Bengio).
 - ``noisy``: hidden-state noise in training, accuracy under input noise on digits (Lim et al.).
+- ``chorales``: tanh RNN, GRU and LSTM of equal size predicting Bach's chorales as piano rolls
+  (Chung et al.; the rolls are ``book.data.chorales``, from music21's corpus).
 - ``gatel0rd``: latents that change only at cues, with an L0 penalty on open gates (Gumbsch,
   Butz & Martius; the cell is ``book.rnn.gatel0rd``).
 - ``gating``: a random gated network simulated, its timescale and dimension against the gates'

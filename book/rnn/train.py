@@ -382,14 +382,19 @@ CONTENDERS = (("tanh RNN", "rnn", False), ("GRU", "gru", False), ("LSTM", "lstm"
               ("LSTM, chrono init", "lstm", True))
 
 
-def race(task, length, budget, learning_rate, seed, batch_size=64):
+# research cells that can join the race (Part VII's labs): name -> (kind, chrono)
+EXTRA_CONTENDERS = {"NC-GRU": ("ncgru", False)}
+
+
+def race(task, length, budget, learning_rate, seed, batch_size=64, also=()):
     """The gated-cell race: a tanh RNN, a GRU, an LSTM and an LSTM with chrono initialization
     (timescales up to ``length``), each with about ``budget`` parameters, trained with Adam on
     batches from the same seeded stream (the chrono LSTM draws its biases from it first, so
-    its batches are other draws). Returns one Trainer per contender, by name."""
+    its batches are other draws), and the research cells named in ``also`` (keys of
+    ``EXTRA_CONTENDERS``: "NC-GRU"). Returns one Trainer per contender, by name."""
     probe = TASKS[task](length)
     trainers = {}
-    for name, kind, chrono in CONTENDERS:
+    for name, kind, chrono in CONTENDERS + tuple((name, *EXTRA_CONTENDERS[name]) for name in also):
         hidden = hidden_for_budget(kind, probe.input_size, probe.output_size, budget)
         trainers[name] = Trainer(kind, task, length, hidden, learning_rate, init="default",
                                  optimizer="adam", batch_size=batch_size, seed=seed,

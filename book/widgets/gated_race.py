@@ -1,4 +1,5 @@
-"""The gated-cell race: tanh RNN, GRU and LSTM (default and chrono init) on the same task.
+"""The gated-cell race: tanh RNN, GRU and LSTM (default and chrono init) on the same task, and,
+on request, the NC-GRU of the research labs (a GRU whose candidate weight stays orthogonal).
 
 All contenders have about the same number of parameters and draw their batches from the same
 seeded stream (the chrono LSTM draws its biases from it first); they take one training step
@@ -9,6 +10,7 @@ slices of the batch short enough for Stop to answer at once (``gradient_flow.par
 contender whose loss overflows or passes 100 times the baseline (or the loss it started
 from) has diverged: the race stops and says which.
 """
+import ipywidgets as widgets
 import numpy as np
 
 from ..plots import PALETTE
@@ -36,21 +38,24 @@ def scale(trainer):
 
 
 class GatedRace(TrainingWidget):
-    HEAVIEST = (dict(task="copy", length=300, budget=50000, steps=5000),
-                dict(task="adding", length=300, budget=50000, steps=5000))
+    HEAVIEST = (dict(task="copy", length=300, budget=50000, steps=5000, ncgru=True),
+                dict(task="adding", length=300, budget=50000, steps=5000, ncgru=True))
     draw_between_parts = True           # each contender's step is news
 
-    def __init__(self, task="adding", length=40, budget=2000, learning_rate=0.03, steps=300, seed=0):
+    def __init__(self, task="adding", length=40, budget=2000, learning_rate=0.03, steps=300, seed=0,
+                 ncgru=False):
         self.task = choice(["adding", "copy", "temporal order"], task, "task")
         self.length = number(int(length), "length / delay")
         self.budget = number(int(budget), "parameters")
         self.learning_rate = number(float(learning_rate), "learning rate")
         self.steps = number(int(steps), "training steps")
         self.seed = number(int(seed), "seed")
+        self.ncgru = widgets.Checkbox(bool(ncgru), description="also race the NC-GRU (orthogonal W_hn)",
+                                      style={"description_width": "initial"})
         self.figure = figure("loss / memoryless baseline", "training step", "relative loss",
                              height=420, width=600, log_y=True)
         super().__init__([self.task, self.length, self.budget, self.learning_rate, self.steps,
-                          self.seed], [self.figure])
+                          self.seed, self.ncgru], [self.figure])
         fused.ops()         # load (or, once per machine, compile) the loops now, not at Train
 
     def settings(self):
@@ -59,7 +64,8 @@ class GatedRace(TrainingWidget):
                     budget=check_range("parameters", self.budget.value, 100, 50000),
                     learning_rate=check_range("learning rate", self.learning_rate.value, 1e-5, 1.0),
                     seed=check_range("seed", self.seed.value, 0, 2**31 - 1),
-                    steps=check_range("training steps", self.steps.value, 1, 5000))
+                    steps=check_range("training steps", self.steps.value, 1, 5000),
+                    also=("NC-GRU",) if self.ncgru.value else ())
 
     def make_run(self, settings):
         trainers = race(**{k: v for k, v in settings.items() if k != "steps"}, batch_size=BATCH)

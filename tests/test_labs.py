@@ -554,3 +554,52 @@ def test_the_chorales_lab_measures_gating_against_tanh_units(built_book):
     assert g["learned"] and g["gain"]
     assert max(g["gain_tanh"], g["gain_gru"], g["gain_lstm"]) < 0.85 * g["learned_baseline"]
     assert g["gain_gru"] > g["gain_lstm"] and g["gain_gru"] > g["gain_tanh"]
+
+
+@pytest.mark.parametrize("kind", ["egru", "gatel0rd", "taugru", "ncgru"])
+def test_the_research_cells_run_as_layers_and_train_in_the_course_trainer(kind):
+    """Recurrent runs each new cell step by step (or, the NC-GRU, on the GRU's loops) and
+    records ||dL/d output_t||; the Trainer takes optimizer steps with it."""
+    from book.rnn.layers import Recurrent
+    from book.rnn.train import Trainer
+    torch.manual_seed(0)
+    layer = Recurrent(kind, 2, 4)
+    x = torch.randn(6, 3, 2)
+    record = []
+    H, _ = layer(x, record=record)
+    state, outputs = None, []
+    for x_t in x:
+        state = layer.cell(x_t, state)
+        outputs.append(layer.cell.output(state))
+        outputs[-1].retain_grad()
+    torch.testing.assert_close(H, torch.stack(outputs))
+    (H ** 2).sum().backward()
+    if kind != "ncgru":               # the GRU's loops record the same from their own chain
+        (torch.stack(outputs) ** 2).sum().backward()
+        torch.testing.assert_close(record[0], torch.stack([o.grad.norm() for o in outputs]))
+    trainer = Trainer(kind, "adding", 12, 6, 0.01, init="default", optimizer="adam")
+    before = [p.detach().clone() for p in trainer.parameters]
+    loss, norms = trainer.step()
+    assert np.isfinite(loss).all() and norms.shape == (12, 1) and np.isfinite(norms).all()
+    assert any(not torch.equal(a, b) for a, b in zip(before, trainer.parameters))
+
+
+def test_tau_gru_reads_the_state_delay_steps_back_and_without_delay_both_candidates_read_now():
+    from book.rnn.taugru import TauGRUCell, taugru_cell
+    torch.manual_seed(0)
+    cell = TauGRUCell(2, 3, delay=2)
+    x = torch.randn(5, 4, 2)
+    state, states = cell.init_state(4), [torch.zeros(4, 3)]
+    for n, x_n in enumerate(x):
+        state = cell(x_n, state)
+        past = states[n - 2] if n >= 2 else torch.zeros(4, 3)
+        states.append(taugru_cell(x_n, states[-1], past, cell.weight_ih, cell.weight_hh,
+                                  cell.bias_ih, cell.bias_hh))
+        torch.testing.assert_close(state[0], states[-1])
+        assert len(state) == 3
+    now = TauGRUCell(2, 3, delay=0)
+    h = torch.randn(4, 3)
+    W, V, b, c = now.weight_hh, now.weight_ih, now.bias_ih, now.bias_hh
+    u, g, a, z = (x[0] @ V.T + b + h @ W.T + c).chunk(4, dim=-1)
+    expected = (1 - torch.sigmoid(g)) * h + torch.sigmoid(g) * (torch.tanh(u) + torch.sigmoid(a) * torch.tanh(z))
+    torch.testing.assert_close(now(x[0], (h,))[0], expected)

@@ -21,7 +21,7 @@ class Classifier(nn.Module):
     def __init__(self, hidden_size=64, events=True, seed=0, threshold_range=(0.4, 0.6)):
         super().__init__()
         generator = torch.Generator().manual_seed(seed)
-        self.cell = EGRUCell(8, hidden_size, threshold_range, generator)
+        self.cell = EGRUCell(8, hidden_size, threshold_range=threshold_range, generator=generator)
         self.weight_out = nn.Parameter(torch.empty(10, hidden_size).uniform_(
             -hidden_size ** -0.5, hidden_size ** -0.5, generator=generator))
         self.bias_out = nn.Parameter(torch.zeros(10))

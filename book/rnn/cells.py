@@ -71,6 +71,10 @@ class RecurrentCell(nn.Module):
         state = self.init_state(x.shape[-2]) if state is None else state
         return STEPS[self.kind](x, state, *self.step_parameters())
 
+    def output(self, state):
+        """What the layer passes on from a state: h (the LSTM's state is (h, c))."""
+        return state[0] if isinstance(state, tuple) else state
+
 
 def rnn_cell(x, h, weight_ih, weight_hh, bias_ih, bias_hh):
     """One step of the tanh RNN (the functional form the cell modules call)."""

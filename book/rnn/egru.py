@@ -65,13 +65,17 @@ class EGRUCell(RecurrentCell):
 
     kind = "egru"
 
-    def __init__(self, input_size, hidden_size, threshold_range=(0.4, 0.6), generator=None):
-        super().__init__(input_size, hidden_size, generator=generator)
-        self.threshold = nn.Parameter(torch.empty(hidden_size).uniform_(*threshold_range, generator=generator))
+    def __init__(self, input_size, hidden_size, n_models=None, threshold_range=(0.4, 0.6), generator=None):
+        super().__init__(input_size, hidden_size, n_models, generator)
+        shape = (hidden_size,) if n_models is None else (n_models, 1, hidden_size)
+        self.threshold = nn.Parameter(torch.empty(shape).uniform_(*threshold_range, generator=generator))
 
     def init_state(self, batch_size):
-        zeros = self.weight_hh.new_zeros(batch_size, self.hidden_size)
+        zeros = super().init_state(batch_size)
         return zeros, zeros.clone()
+
+    def output(self, state):
+        return output(state)
 
     def forward(self, x, state=None, events=True):
         state = self.init_state(x.shape[-2]) if state is None else state

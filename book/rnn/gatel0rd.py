@@ -33,5 +33,8 @@ class GateL0RDCell(RecurrentCell):
     kind = "gatel0rd"
 
     def forward(self, x, h=None, noise=None):
+        """(h', gate, opened); as a layer's state (``book.rnn.layers.Recurrent``) that triple is
+        passed back in, and only h' is read."""
         h = self.init_state(x.shape[-2]) if h is None else h
+        h = h[0] if isinstance(h, tuple) else h
         return gatel0rd_cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, noise)

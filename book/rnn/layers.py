@@ -4,10 +4,15 @@ from torch import nn
 
 from . import fused
 from .bptt import GRUFunction, LSTMFunction, TanhRNNFunction
+from .bptt import _step_norms
 from .cells import CELLS
+from .egru import EGRUCell
+from .gatel0rd import GateL0RDCell
 from .ncgru import NCGRUCell
+from .taugru import TauGRUCell
 
-KINDS = {**CELLS, "ncgru": NCGRUCell}       # the NC-GRU is a GRU with a composed weight_hh
+# the research labs' cells beside torch's three; the NC-GRU is a GRU with a composed weight_hh
+KINDS = {**CELLS, "ncgru": NCGRUCell, "egru": EGRUCell, "gatel0rd": GateL0RDCell, "taugru": TauGRUCell}
 FUNCTIONS = {"rnn": TanhRNNFunction, "gru": GRUFunction, "ncgru": GRUFunction}
 
 
@@ -39,18 +44,23 @@ class Recurrent(nn.Module):
                 H, state = self.forward(chunk, state, chunk_record)
                 outputs.append(H)
                 chunk_records.append(chunk_record)
-                state = tuple(s.detach() for s in state) if self.kind == "lstm" else state.detach()
+                state = tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
             if record is not None:
                 record.append(_Concatenated(chunk_records))
             return torch.cat(outputs), state
         parameters = self.cell.step_parameters()
         models = self.cell.n_models
-        if models and x.dim() == 4 and fused.usable(self.cell.weight_hh[0]):
+        if models and x.dim() == 4 and self.kind in (*FUNCTIONS, "lstm") and fused.usable(self.cell.weight_hh[0]):
             return self._one_by_one(x, state, parameters, record)
         return self._run(x, state, parameters, record)
 
     def _run(self, x, state, parameters, record):
-        """The written-out BPTT of one call: all hidden states and the final state."""
+        """The written-out BPTT of one call: all hidden states and the final state. A cell
+        without written-out loops (the research labs' EGRU, GateL0RD, tau-GRU) runs step by
+        step under autograd; ``record`` then gets the norms of the gradients that reach each
+        step's output."""
+        if self.kind not in FUNCTIONS and self.kind != "lstm":
+            return self._run_stepwise(x, state, record)
         if self.kind == "lstm":
             H, c = LSTMFunction.apply(x, *state, *parameters, record)
             return H, (H[-1], c)
@@ -78,7 +88,28 @@ class Recurrent(nn.Module):
         outputs = []
         for x_t in x:
             state = self.cell(x_t, state)
-            outputs.append(state[0] if self.kind == "lstm" else state)
+            outputs.append(self.cell.output(state))
+        return torch.stack(outputs), state
+
+    def _run_stepwise(self, x, state, record):
+        """The cell's loop under autograd; ``record`` gets ||dL/d output_t|| for every step, the
+        whole gradient where the output is the state the next step reads (GateL0RD, tau-GRU),
+        the readout's share where the step reads more (the EGRU's c and e)."""
+        outputs = []
+        for x_t in x:
+            state = self.cell(x_t, state)
+            outputs.append(self.cell.output(state))
+        if record is not None and outputs[0].requires_grad:
+            norms = [None] * len(outputs)
+
+            def keep(t):
+                def hook(grad):
+                    norms[t] = _step_norms(grad)
+                    if all(n is not None for n in norms):
+                        record.append(torch.stack(norms))
+                return hook
+            for t, output in enumerate(outputs):
+                output.register_hook(keep(t))
         return torch.stack(outputs), state
 
 

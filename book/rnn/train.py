@@ -17,7 +17,7 @@ from ..device import get_device
 from ..nn.optimizers import OPTIMIZERS, flatten_parameters_
 from ..stepping import exhaust
 from . import bptt, fused
-from .cells import linear
+from .cells import GATES, linear
 from .layers import SequenceModel
 
 INITS = ("gaussian", "orthogonal", "identity")   # or "default": torch's uniform init
@@ -60,7 +60,7 @@ def chrono_init_(cell, t_max, generator=None):
 
 def hidden_for_budget(kind, input_size, output_size, budget):
     """The hidden size whose sequence model has about ``budget`` parameters."""
-    gates = {"rnn": 1, "gru": 3, "lstm": 4, "ncgru": 3}[kind]
+    gates = GATES[kind]           # the NC-GRU: 2 blocks and the skew matrix, H x H
     size = 1
     while gates * (size * input_size + size * size + 2 * size) + output_size * (size + 1) < budget:
         size += 1

@@ -498,6 +498,11 @@ def test_denoise_batches_and_the_shared_initial_weights():
     for name, p in nc.named_parameters():
         if name in shared:
             assert torch.equal(p, shared[name][:len(p)]), name
+    started = lab.orthogonal_start(gru, nc)
+    torch.testing.assert_close(started.recurrent.cell.weight_hh[8:], nc.recurrent.cell.weight_hn())
+    assert torch.equal(started.recurrent.cell.weight_hh[:8], gru.recurrent.cell.weight_hh[:8])
+    assert lab.singular_values(nc) == pytest.approx((1.0, 1.0), abs=1e-5)
+    assert lab.singular_values(gru)[1] < 1                   # torch's init: entries below 1/sqrt(H)
     assert lab.leaves_baseline(np.array([2.0] * 5 + [0.0] * 5), 1.0, window=2) == 7
     assert lab.leaves_baseline(np.ones(10), 0.5) is None
 
@@ -505,8 +510,9 @@ def test_denoise_batches_and_the_shared_initial_weights():
 def test_the_ncgru_lab_learns_sooner_and_stays_orthogonal(built_book):
     from built import glued
     g = glued(built_book, "labs/ncgru")
-    assert g["earlier"] and g["orthogonal"] and g["final"]
-    assert g["earlier_nc"] < 0.8 * g["earlier_gru"] and g["orthogonal_max"] < 0.01 < g["orthogonal_gru"]
+    assert g["start"] and g["earlier"] and g["init"] and g["orthogonal"]
+    assert g["earlier_nc"] < g["earlier_orth"] < g["earlier_gru"] and g["earlier_nc"] < 0.85 * g["earlier_gru"]
+    assert g["orthogonal_max"] < 0.01 and g["orthogonal_gru_high"] > 2 and 0 < g["init_share"] < 100
 
 
 def test_the_chorale_reader_gives_music21s_notes_and_piano_rolls():
@@ -515,13 +521,19 @@ def test_the_chorale_reader_gives_music21s_notes_and_piano_rolls():
     from book.data import chorales
     paths = chorales.chorale_paths()
     assert len(paths) > 300
-    for path in (paths[5], paths[50], paths[200]):
+    assert len({path.stem.split("-")[0] for path in paths}) == len(paths)     # one version each
+    with_instruments = next(path for path in paths if path.stem == "bwv1.6")  # horn beside the voices
+    for path in (with_instruments, paths[50], paths[200]):
         score = music21.converter.parse(str(path))
+        voices = [part for part in score.parts
+                  if (part.partName or "").splitlines()[0:1] in ([v] for v in chorales.VOICES)]
+        assert len(voices) == 4 and len(score.parts) == (5 if path == with_instruments else 4)
         theirs = sorted((float(n.getOffsetInHierarchy(score)), float(n.quarterLength), p.midi)
-                        for n in score.recurse().notes for p in n.pitches)
+                        for part in voices for n in part.recurse().notes for p in n.pitches)
         ours = sorted(chorales.notes(path))
         assert len(ours) == len(theirs) > 100
         np.testing.assert_allclose(np.array(ours), np.array(theirs))
+        assert 36 <= min(m for *_, m in ours) and max(m for *_, m in ours) < 82     # C2 to A5
     roll = chorales.piano_roll(paths[5], 36, 82)
     onset, duration, midi = min(chorales.notes(paths[5]))
     frames = int(round(duration / chorales.STEP))

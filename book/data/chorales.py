@@ -1,9 +1,12 @@
 """Bach's chorales as piano rolls, read from the corpus that the ``music21`` package ships.
 
 A chorale's MusicXML file lists, part by part, notes with a pitch and a duration. The piano
-roll marks, at every eighth-note step, which pitches sound (any part). We read the files with
-the standard library (zip + ElementTree): music21's own parser builds a full score object and
-takes about 0.1 s a chorale, this reader a few milliseconds.
+roll marks, at every eighth-note step, which pitches the four voices (soprano, alto, tenor,
+bass) sound; the instruments that some settings add (horns, trumpets, timpani, ...) are left
+out. Where the corpus holds several versions of one chorale (bwv18.5-lz and bwv18.5-w), the
+first in filename order is kept. We read the files with the standard library (zip +
+ElementTree): music21's own parser builds a full score object and takes about 0.1 s a
+chorale, this reader a few milliseconds.
 """
 import pathlib
 import zipfile
@@ -12,17 +15,24 @@ from xml.etree import ElementTree
 import numpy as np
 
 STEP = 0.5                      # quarter notes per frame: eighth notes
+VOICES = ("Soprano", "Alto", "Tenor", "Bass")
 SEMITONES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 
 
 def chorale_paths():
-    """The MusicXML files of the Bach chorales in music21's corpus, in a fixed order."""
+    """The MusicXML files of the Bach chorales in music21's corpus, in filename order, one
+    version of each chorale (the first of bwvN.M, bwvN.M-x, ...)."""
     import importlib.util
     spec = importlib.util.find_spec("music21")
     if spec is None:
         raise ImportError("the chorales come from the music21 package: pip install music21")
     folder = pathlib.Path(spec.origin).parent / "corpus" / "bach"
-    return sorted(folder.glob("bwv*.mxl"))
+    paths, seen = [], set()
+    for path in sorted(folder.glob("bwv*.mxl")):
+        if path.stem.split("-")[0] not in seen:
+            seen.add(path.stem.split("-")[0])
+            paths.append(path)
+    return paths
 
 
 def _root(path):
@@ -32,10 +42,19 @@ def _root(path):
         return ElementTree.fromstring(archive.read(name))
 
 
+def voice_parts(root):
+    """The ids of the parts named Soprano, Alto, Tenor and Bass (first line of the name)."""
+    return {part.get("id") for part in root.iter("score-part")
+            if (part.findtext("part-name") or "").splitlines()[0:1] in ([v] for v in VOICES)}
+
+
 def notes(path):
-    """(onset, duration, MIDI pitch) of every note of every part, times in quarter notes."""
-    found = []
-    for part in _root(path).iter("part"):
+    """(onset, duration, MIDI pitch) of every note of the four voices, times in quarter notes."""
+    root, found = _root(path), []
+    voices = voice_parts(root)
+    for part in root.iter("part"):
+        if part.get("id") not in voices:
+            continue
         divisions, start = 1, 0.0
         for measure in part.iter("measure"):
             position = longest = 0
@@ -74,6 +93,13 @@ def piano_roll(path, low, high):
 
 
 def load_chorales(n_chorales=100, low=36, high=82):
-    """The first ``n_chorales`` chorales of the corpus as piano rolls over MIDI pitches
-    [low, high) (C2 to A5: the four voices' range); a list of (frames, pitches) arrays."""
-    return [piano_roll(path, low, high) for path in chorale_paths()[:n_chorales]]
+    """The first ``n_chorales`` chorales (``chorale_paths``) with all four voices, as piano rolls
+    over MIDI pitches [low, high) (C2 to A5: the voices' range); a list of (frames, pitches)
+    arrays."""
+    rolls = []
+    for path in chorale_paths():
+        if len(rolls) == n_chorales:
+            break
+        if len(voice_parts(_root(path))) == len(VOICES):
+            rolls.append(piano_roll(path, low, high))
+    return rolls

@@ -1,10 +1,13 @@
 """Orthogonal candidate weights (Mucllari et al. 2022): the NC-GRU against the GRU on the
 denoise task, from the same initial weights and batches.
 
-The two networks share every parameter but the candidate's recurrent weight W_hn: the GRU's is
+The networks share every parameter but the candidate's recurrent weight W_hn: the GRU's is
 free (torch's initialization), the NC-GRU's is the scaled Cayley transform of a skew-symmetric
-matrix, carried by the Neumann series (``book.rnn.ncgru``). Both run on the GRU's compiled loops.
+matrix, carried by the Neumann series (``book.rnn.ncgru``); a third, the GRU with an orthogonal
+start, begins from the NC-GRU's W_hn and trains it freely. All run on the GRU's compiled loops.
 """
+import copy
+
 import numpy as np
 import torch
 from torch.nn import functional as F
@@ -31,7 +34,25 @@ def pair(hidden_size=32, seed=0, terms=4):
     return gru, ncgru
 
 
-def fit(model, length=100, steps=350, lr=0.01, batch_size=32, seed=0):
+def orthogonal_start(gru, ncgru):
+    """A copy of ``gru`` whose free W_hn starts as the NC-GRU's orthogonal one."""
+    model = copy.deepcopy(gru)
+    hidden = model.recurrent.cell.hidden_size
+    with torch.no_grad():
+        model.recurrent.cell.weight_hh[2 * hidden:] = ncgru.recurrent.cell.weight_hn()
+    return model
+
+
+def singular_values(model):
+    """The smallest and largest singular value of the W_hn a model's step uses: both 1 when
+    it is orthogonal (it then keeps every vector's length)."""
+    hidden = model.recurrent.cell.hidden_size
+    with torch.no_grad():
+        values = torch.linalg.svdvals(model.recurrent.cell.step_parameters()[1][2 * hidden:])
+    return values.min().item(), values.max().item()
+
+
+def fit(model, length=100, steps=300, lr=0.01, batch_size=32, seed=0):
     """Adam on fresh denoise batches; returns the loss per step and, for an NC-GRU, the
     orthogonality error ||W^T W - I|| after each step."""
     generator = torch.Generator().manual_seed(seed)

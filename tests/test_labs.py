@@ -85,7 +85,8 @@ def test_each_lab_reproduces_what_its_verdict_says(built_book):
                 "ncgru": "partly",           # the GRU learns the denoise task too, only later
                 "noisy": "yes",
                 "omega": "yes",
-                "target_prop": "yes"}
+                "target_prop": "yes",
+                "taugru": "partly"}             # the gradient reaches back; the race is the Try-it
     for lab, reproduces in expected.items():
         assert glued(built_book, f"labs/{lab}")["lab_reproduces"] == reproduces, lab
 
@@ -503,8 +504,9 @@ def test_denoise_batches_and_the_shared_initial_weights():
     assert torch.equal(started.recurrent.cell.weight_hh[:8], gru.recurrent.cell.weight_hh[:8])
     assert lab.singular_values(nc) == pytest.approx((1.0, 1.0), abs=1e-5)
     assert lab.singular_values(gru)[1] < 1                   # torch's init: entries below 1/sqrt(H)
-    assert lab.leaves_baseline(np.array([2.0] * 5 + [0.0] * 5), 1.0, window=2) == 7
-    assert lab.leaves_baseline(np.ones(10), 0.5) is None
+    from book.rnn.train import first_below
+    assert first_below(np.array([2.0] * 5 + [0.0] * 5), 1.0, window=2) == 7
+    assert first_below(np.ones(10), 0.5) is None
 
 
 def test_the_ncgru_lab_learns_sooner_and_stays_orthogonal(built_book):
@@ -615,3 +617,57 @@ def test_tau_gru_reads_the_state_delay_steps_back_and_without_delay_both_candida
     u, g, a, z = (x[0] @ V.T + b + h @ W.T + c).chunk(4, dim=-1)
     expected = (1 - torch.sigmoid(g)) * h + torch.sigmoid(g) * (torch.tanh(u) + torch.sigmoid(a) * torch.tanh(z))
     torch.testing.assert_close(now(x[0], (h,))[0], expected)
+
+
+@pytest.mark.parametrize("delay, steps", [(0, 6), (1, 6), (3, 7), (9, 5)])
+def test_the_compiled_tau_gru_gives_autograds_states_and_gradients(delay, steps):
+    """TauGRUFunction (written-out backward on the compiled loops) against the cell stepped
+    under autograd, in float64, from a random past; the recorded norms are the total dL/dh_t."""
+    from book.rnn import fused
+    from book.rnn.layers import Recurrent
+    if not fused.usable(torch.zeros(2, 2)):
+        pytest.skip("no compiled loops here")
+    torch.manual_seed(delay)
+    layer = Recurrent("taugru", 3, 5).double()
+    layer.cell.delay = delay
+    x = torch.randn(steps, 4, 3, dtype=torch.float64, requires_grad=True)
+    past = tuple(torch.randn(4, 5, dtype=torch.float64, requires_grad=True) for _ in range(delay + 1))
+    record = []
+    H, final = layer(x, past, record=record)
+    weights = torch.randn_like(H)
+    (H * weights).sum().backward()
+    compiled = [t.grad.clone() for t in (x, *past, *layer.cell.parameters())]
+    for t in (x, *past, *layer.cell.parameters()):
+        t.grad = None
+    state, outputs = past, []
+    for x_t in x:
+        state = layer.cell(x_t, state)
+        outputs.append(state[0])
+        outputs[-1].retain_grad()
+    reference = torch.stack(outputs)
+    torch.testing.assert_close(H, reference)
+    for a, b in zip(final, state):
+        torch.testing.assert_close(a, b)
+    (reference * weights).sum().backward()
+    for a, t in zip(compiled, (x, *past, *layer.cell.parameters())):
+        torch.testing.assert_close(a, t.grad if t.grad is not None else torch.zeros_like(t))  # unread past: 0
+    torch.testing.assert_close(record[0], torch.stack([o.grad.norm() for o in outputs]))
+
+
+def test_the_tau_gru_lab_pairs_equal_sizes_and_races_on_the_same_batches():
+    from book.labs import taugru as lab
+    tau, gru = lab.pair(delay=3, seed=0)
+    assert (lab.parameter_count(tau), lab.parameter_count(gru)) == (2713, 2717)
+    assert tau.recurrent.cell.delay == 3
+    profile = lab.gradient_profile(gru, length=20, batch_size=8)
+    assert profile.shape == (20,) and profile[-1] == 1.0 and profile.dtype == np.float64
+    losses = lab.fit(gru, length=20, steps=3, batch_size=8)
+    again = lab.fit(lab.pair(delay=3, seed=0)[1], length=20, steps=3, batch_size=8)
+    assert losses.shape == (3,) and np.array_equal(losses, again)          # same seeded batches
+
+
+def test_the_tau_gru_lab_carries_the_gradient_back(built_book):
+    from built import glued
+    g = glued(built_book, "labs/taugru")
+    assert g["reach"] and g["shape"] and g["sizes"]
+    assert g["reach_tau10_low"] > 1e10 * g["reach_gru_high"] and g["reach_tau25_high"] > g["reach_tau10_high"]

@@ -3,6 +3,8 @@
 
 - ``chrono``: forget gates as timescales, chrono initialization on the copy task, the
   gradient's decay read from the gates (Tallec & Ollivier; Ohno & Kumagai).
+- ``taugru``: how far back the adding problem's gradient reaches in a tau-GRU and a GRU of equal
+  size, and a race for the Try-it (Erichson, Lim & Mahoney; the cell is ``book.rnn.taugru``).
 - ``omega``: the regularizer that keeps backpropagated error from vanishing, on temporal order
   (Pascanu, Mikolov & Bengio).
 - ``noisy``: hidden-state noise in training, accuracy under input noise on digits (Lim et al.).

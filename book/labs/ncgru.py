@@ -15,7 +15,6 @@ from torch.nn import functional as F
 from ..data.sequences import denoise
 from ..nn.optimizers import Adam
 from ..rnn.layers import SequenceModel
-from ..rnn.train import moving_average
 
 N_SYMBOLS, N_DATA = 4, 3
 
@@ -71,10 +70,3 @@ def fit(model, length=100, steps=300, lr=0.01, batch_size=32, seed=0):
             errors.append(cell.orthogonality_error())
         losses.append(loss.item())
     return np.array(losses), np.array(errors)
-
-
-def leaves_baseline(losses, level, window=25):
-    """The first step (counted from 1) at which the mean loss of the last ``window`` steps is
-    below ``level``; None if never."""
-    below = np.flatnonzero(moving_average(losses, window)[window - 1:] < level)
-    return int(below[0]) + window if len(below) else None

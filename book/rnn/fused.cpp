@@ -17,7 +17,7 @@
 // Layouts (time first, then batch, then features; all contiguous):
 //   gi      (T, B, G*H)  x_t W_ih^T + b_ih for every step (the LSTM's also holds b_hh)
 //   H, C    (T, B, H)    hidden states, LSTM cell states
-//   gates   (T, B, 4, H) GRU: r, z, n and W_hn h + b_hn;  LSTM: i, f, g, o
+//   gates   (T, B, 4, H) GRU: r, z, n and W_hn h + b_hn;  LSTM: i, f, g, o;  tau-GRU: u, g, a, z
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <torch/library.h>
@@ -448,6 +448,121 @@ std::tuple<Tensor, Tensor, Tensor> lstm_backward(const Tensor& dH, const Tensor&
   return {G, D, dA};
 }
 
+// ---- tau-GRU ------------------------------------------------------------------------------
+//   u, g, a = tanh, s, s of gi + W_hh[u, g, a] h_t;   z = tanh(gi_z + W_z h_{t-delay})
+//   h_{t+1} = (1 - g) h_t + g (u + a z)
+// gi (T, B, 4H) holds x W_ih^T + b_ih + b_hh (no gate multiplies a hidden-side bias); past
+// (delay + 1, B, H) the states before the first step, oldest first: past[delay] = h_0 and
+// past[k] = h_{k - delay}. State s >= 1 is H[s - 1]; state s <= 0 is past[s + delay].
+// gates (T, B, 4, H): u, g, a, z.
+
+template <typename T>
+ROW void taugru_forward_row(int64_t hidden, const T* __restrict__ gi, const T* __restrict__ gh,
+                            const T* __restrict__ gd, const T* __restrict__ h,
+                            T* __restrict__ h_next, T* __restrict__ gates) {
+  for (int64_t j = 0; j < hidden; ++j) {
+    const T u = std::tanh(gi[j] + gh[j]);
+    const T g = sigmoid(gi[hidden + j] + gh[hidden + j]);
+    const T a = sigmoid(gi[2 * hidden + j] + gh[2 * hidden + j]);
+    const T z = std::tanh(gi[3 * hidden + j] + gd[j]);
+    h_next[j] = h[j] + g * (u + a * z - h[j]);
+    put_gates(gates, hidden, j, u, g, a, z);
+  }
+}
+
+template <typename T>
+struct DelayedStates {       // state s of sequence b: H[s - 1] for s >= 1, past[s + delay] else
+  Steps<T> H, past;
+  int64_t delay;
+  T* row(int64_t s, int64_t b) const { return s >= 1 ? H.row(s - 1, b) : past.row(s + delay, b); }
+};
+
+template <typename T>
+void taugru_forward_loop(const Tensor& gi_, const Tensor& past_, const Tensor& weight_hh,
+                         int64_t delay, Tensor& H_, Tensor& gates_) {
+  const int64_t steps = gi_.size(0), batch = past_.size(1), hidden = past_.size(2);
+  const T* w = weight_hh.const_data_ptr<T>();                       // rows u, g, a, then z
+  Steps<T> gi(gi_), gates(gates_);
+  DelayedStates<T> state{Steps<T>(H_), Steps<T>(past_), delay};
+  per_block_of_sequences(batch, [&](int64_t first, int64_t count) {
+    std::vector<T> gh(count * 3 * hidden), gd(count * hidden);
+    for (int64_t t = 0; t < steps; ++t) {
+      matmul<T>(count, 3 * hidden, hidden, state.row(t, first), w, true, 0, gh.data());
+      matmul<T>(count, hidden, hidden, state.row(t - delay, first), w + 3 * hidden * hidden, true, 0,
+                gd.data());
+      for (int64_t b = first; b < first + count; ++b)
+        taugru_forward_row<T>(hidden, gi.row(t, b), gh.data() + (b - first) * 3 * hidden,
+                              gd.data() + (b - first) * hidden, state.row(t, b), state.row(t + 1, b),
+                              gates.row(t, b));
+    }
+  });
+}
+
+std::tuple<Tensor, Tensor> taugru_forward(const Tensor& gi, const Tensor& past,
+                                          const Tensor& weight_hh, int64_t delay) {
+  const int64_t steps = gi.size(0), batch = past.size(1), hidden = past.size(2);
+  Tensor H = at::empty({steps, batch, hidden}, gi.options());
+  Tensor gates = at::empty({steps, batch, 4, hidden}, gi.options());
+  AT_DISPATCH_FLOATING_TYPES(gi.scalar_type(), "taugru_forward", [&] {
+    taugru_forward_loop<scalar_t>(gi.contiguous(), past.contiguous(), weight_hh.contiguous(), delay,
+                                  H, gates);
+  });
+  return {H, gates};
+}
+
+// Given g = the total dL/dh_{t+1}:  du = g gt (1 - u^2),  dg = g (u + a z - h_t) gt (1 - gt),
+// da = g gt z a (1 - a),  dz = g gt a (1 - z^2);  h_t gets g (1 - gt) + (du, dg, da) W_hh[u, g, a]
+// and h_{t-delay} gets dz W_z. Both are earlier states, whose totals are complete only once
+// every later step has added its share: the loop runs from the last step to the first.
+template <typename T>
+ROW void taugru_backward_row(int64_t hidden, const T* __restrict__ g, const T* __restrict__ gates,
+                             const T* __restrict__ h, T* __restrict__ da3, T* __restrict__ dz,
+                             T* __restrict__ g_prev) {
+  for (int64_t j = 0; j < hidden; ++j) {
+    const T u = gates[j], gt = gates[hidden + j], a = gates[2 * hidden + j];
+    const T z = gates[3 * hidden + j];
+    da3[j] = g[j] * gt * (T(1) - u * u);
+    da3[hidden + j] = g[j] * (u + a * z - h[j]) * gt * (T(1) - gt);
+    da3[2 * hidden + j] = g[j] * gt * z * a * (T(1) - a);
+    dz[j] = g[j] * gt * a * (T(1) - z * z);
+    g_prev[j] += g[j] * (T(1) - gt);
+  }
+}
+
+template <typename T>
+void taugru_backward_loop(const Tensor& gates_, const Tensor& H_, const Tensor& past_,
+                          const Tensor& weight_hh, int64_t delay, Tensor& G_, Tensor& dpast_,
+                          Tensor& dA3_, Tensor& dZ_) {
+  const int64_t steps = G_.size(0), batch = G_.size(1), hidden = G_.size(2);
+  const T* w = weight_hh.const_data_ptr<T>();
+  Steps<T> gates(gates_), dA3(dA3_), dZ(dZ_);
+  DelayedStates<T> state{Steps<T>(H_), Steps<T>(past_), delay};
+  DelayedStates<T> total{Steps<T>(G_), Steps<T>(dpast_), delay};   // dL/d state s
+  per_block_of_sequences(batch, [&](int64_t first, int64_t count) {
+    for (int64_t t = steps - 1; t >= 0; --t) {
+      for (int64_t b = first; b < first + count; ++b)
+        taugru_backward_row<T>(hidden, total.row(t + 1, b), gates.row(t, b), state.row(t, b),
+                               dA3.row(t, b), dZ.row(t, b), total.row(t, b));
+      matmul<T>(count, hidden, 3 * hidden, dA3.row(t, first), w, false, 1, total.row(t, first));
+      matmul<T>(count, hidden, hidden, dZ.row(t, first), w + 3 * hidden * hidden, false, 1,
+                total.row(t - delay, first));
+    }
+  });
+}
+
+std::tuple<Tensor, Tensor, Tensor, Tensor> taugru_backward(const Tensor& dH, const Tensor& gates,
+                                                           const Tensor& H, const Tensor& past,
+                                                           const Tensor& weight_hh, int64_t delay) {
+  Tensor G = dH.contiguous().clone(), dpast = at::zeros_like(past);
+  Tensor dA3 = at::empty({H.size(0), H.size(1), 3 * H.size(2)}, H.options());
+  Tensor dZ = at::empty_like(H);
+  AT_DISPATCH_FLOATING_TYPES(H.scalar_type(), "taugru_backward", [&] {
+    taugru_backward_loop<scalar_t>(gates.contiguous(), H.contiguous(), past.contiguous(),
+                                   weight_hh.contiguous(), delay, G, dpast, dA3, dZ);
+  });
+  return {G, dpast, dA3, dZ};
+}
+
 }  // namespace
 
 TORCH_LIBRARY(book_rnn, m) {
@@ -462,4 +577,8 @@ TORCH_LIBRARY(book_rnn, m) {
         "-> (Tensor, Tensor, Tensor)", &lstm_forward);
   m.def("lstm_backward(Tensor dH, Tensor dc_last, Tensor gates, Tensor C, Tensor c0, "
         "Tensor weight_hh) -> (Tensor, Tensor, Tensor)", &lstm_backward);
+  m.def("taugru_forward(Tensor gi, Tensor past, Tensor weight_hh, int delay) -> (Tensor, Tensor)",
+        &taugru_forward);
+  m.def("taugru_backward(Tensor dH, Tensor gates, Tensor H, Tensor past, Tensor weight_hh, "
+        "int delay) -> (Tensor, Tensor, Tensor, Tensor)", &taugru_backward);
 }

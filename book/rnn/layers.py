@@ -9,7 +9,7 @@ from .cells import CELLS
 from .egru import EGRUCell
 from .gatel0rd import GateL0RDCell
 from .ncgru import NCGRUCell
-from .taugru import TauGRUCell
+from .taugru import TauGRUCell, TauGRUFunction, past_of, state_after
 
 # the research labs' cells beside torch's three; the NC-GRU is a GRU with a composed weight_hh
 KINDS = {**CELLS, "ncgru": NCGRUCell, "egru": EGRUCell, "gatel0rd": GateL0RDCell, "taugru": TauGRUCell}
@@ -50,7 +50,8 @@ class Recurrent(nn.Module):
             return torch.cat(outputs), state
         parameters = self.cell.step_parameters()
         models = self.cell.n_models
-        if models and x.dim() == 4 and self.kind in (*FUNCTIONS, "lstm") and fused.usable(self.cell.weight_hh[0]):
+        if models and x.dim() == 4 and self.kind in (*FUNCTIONS, "lstm", "taugru") \
+                and fused.usable(self.cell.weight_hh[0]):
             return self._one_by_one(x, state, parameters, record)
         return self._run(x, state, parameters, record)
 
@@ -59,6 +60,10 @@ class Recurrent(nn.Module):
         without written-out loops (the research labs' EGRU, GateL0RD, tau-GRU) runs step by
         step under autograd; ``record`` then gets the norms of the gradients that reach each
         step's output."""
+        if self.kind == "taugru" and fused.usable(parameters[1]):
+            past = past_of(state)
+            H = TauGRUFunction.apply(x, past, *parameters, self.cell.delay, record)
+            return H, state_after(past, H)
         if self.kind not in FUNCTIONS and self.kind != "lstm":
             return self._run_stepwise(x, state, record)
         if self.kind == "lstm":
@@ -74,13 +79,13 @@ class Recurrent(nn.Module):
         model axis dropped and put back."""
         models = self.cell.n_models
         xs = x.expand(-1, models, -1, -1).unbind(1)
-        states = zip(*(s.unbind(0) for s in state)) if self.kind == "lstm" else state.unbind(0)
+        states = zip(*(s.unbind(0) for s in state)) if isinstance(state, tuple) else state.unbind(0)
         slices = zip(*(p.unbind(0) for p in parameters))
         records = PerModelRecord(record, models) if record is not None else [None] * models
         runs = [self._run(x_k, state_k, parameters_k, records[k])
                 for k, (x_k, state_k, parameters_k) in enumerate(zip(xs, states, slices))]
         outputs, finals = zip(*runs)
-        final = tuple(torch.stack(s) for s in zip(*finals)) if self.kind == "lstm" \
+        final = tuple(torch.stack(s) for s in zip(*finals)) if isinstance(finals[0], tuple) \
             else torch.stack(finals)
         return torch.stack(outputs, dim=1), final
 

@@ -378,6 +378,13 @@ def moving_average(values, window=20):
         return (sums[steps] - sums[starts]) / (steps - starts)
 
 
+def first_below(values, level, window=25):
+    """The first step (counted from 1) at which the mean of the last ``window`` values is
+    below ``level`` (a loss leaving its baseline); None if it never is."""
+    below = np.flatnonzero(moving_average(values, window)[window - 1:] < level)
+    return int(below[0]) + window if len(below) else None
+
+
 CONTENDERS = (("tanh RNN", "rnn", False), ("GRU", "gru", False), ("LSTM", "lstm", False),
               ("LSTM, chrono init", "lstm", True))
 

@@ -550,6 +550,12 @@ def test_gated_race_trains_all_contenders_on_equal_budgets():
         assert not in_progress.x, "no step in progress once the race is over"
         assert "final relative loss" in race.status.value
         assert hidden_for_budget("lstm", 2, 1, 1500) < hidden_for_budget("rnn", 2, 1, 1500)
+        race = GatedRace(length=10, steps=15, budget=1500, ncgru=True, taugru=True)   # the labs' cells
+        trainers = await race.train()
+        assert list(trainers)[-2:] == ["NC-GRU", "τ-GRU"] and len(race.figure.data) == 8
+        sizes = [sum(p.numel() for p in t.model.parameters()) for t in trainers.values()]
+        assert max(sizes) / min(sizes) < 1.15, sizes
+        assert "NC-GRU" in race.status.value and "τ-GRU" in race.status.value
 
     run(drive())
 

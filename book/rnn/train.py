@@ -390,7 +390,7 @@ CONTENDERS = (("tanh RNN", "rnn", False), ("GRU", "gru", False), ("LSTM", "lstm"
 
 
 # research cells that can join the race (Part VII's labs): name -> (kind, chrono)
-EXTRA_CONTENDERS = {"NC-GRU": ("ncgru", False)}
+EXTRA_CONTENDERS = {"NC-GRU": ("ncgru", False), "τ-GRU": ("taugru", False)}   # tau-GRU: delay 10
 
 
 def race(task, length, budget, learning_rate, seed, batch_size=64, also=()):
@@ -398,7 +398,7 @@ def race(task, length, budget, learning_rate, seed, batch_size=64, also=()):
     (timescales up to ``length``), each with about ``budget`` parameters, trained with Adam on
     batches from the same seeded stream (the chrono LSTM draws its biases from it first, so
     its batches are other draws), and the research cells named in ``also`` (keys of
-    ``EXTRA_CONTENDERS``: "NC-GRU"). Returns one Trainer per contender, by name."""
+    ``EXTRA_CONTENDERS``: "NC-GRU", "τ-GRU"). Returns one Trainer per contender, by name."""
     probe = TASKS[task](length)
     trainers = {}
     for name, kind, chrono in CONTENDERS + tuple((name, *EXTRA_CONTENDERS[name]) for name in also):

@@ -1,5 +1,6 @@
 """The gated-cell race: tanh RNN, GRU and LSTM (default and chrono init) on the same task, and,
-on request, the NC-GRU of the research labs (a GRU whose candidate weight stays orthogonal).
+on request, the NC-GRU and the tau-GRU of the research labs (a GRU whose candidate weight stays
+orthogonal; a gated cell that also reads its state of 10 steps ago).
 
 All contenders have about the same number of parameters and draw their batches from the same
 seeded stream (the chrono LSTM draws its biases from it first); they take one training step
@@ -38,12 +39,12 @@ def scale(trainer):
 
 
 class GatedRace(TrainingWidget):
-    HEAVIEST = (dict(task="copy", length=300, budget=50000, steps=5000, ncgru=True),
-                dict(task="adding", length=300, budget=50000, steps=5000, ncgru=True))
+    HEAVIEST = (dict(task="copy", length=300, budget=50000, steps=5000, ncgru=True, taugru=True),
+                dict(task="adding", length=300, budget=50000, steps=5000, ncgru=True, taugru=True))
     draw_between_parts = True           # each contender's step is news
 
     def __init__(self, task="adding", length=40, budget=2000, learning_rate=0.03, steps=300, seed=0,
-                 ncgru=False):
+                 ncgru=False, taugru=False):
         self.task = choice(["adding", "copy", "temporal order"], task, "task")
         self.length = number(int(length), "length / delay")
         self.budget = number(int(budget), "parameters")
@@ -52,10 +53,12 @@ class GatedRace(TrainingWidget):
         self.seed = number(int(seed), "seed")
         self.ncgru = widgets.Checkbox(bool(ncgru), description="also race the NC-GRU (orthogonal W_hn)",
                                       style={"description_width": "initial"})
+        self.taugru = widgets.Checkbox(bool(taugru), description="also race the τ-GRU (delay 10)",
+                                       style={"description_width": "initial"})
         self.figure = figure("loss / memoryless baseline", "training step", "relative loss",
                              height=420, width=600, log_y=True)
         super().__init__([self.task, self.length, self.budget, self.learning_rate, self.steps,
-                          self.seed, self.ncgru], [self.figure])
+                          self.seed, self.ncgru, self.taugru], [self.figure])
         fused.ops()         # load (or, once per machine, compile) the loops now, not at Train
 
     def settings(self):
@@ -65,7 +68,8 @@ class GatedRace(TrainingWidget):
                     learning_rate=check_range("learning rate", self.learning_rate.value, 1e-5, 1.0),
                     seed=check_range("seed", self.seed.value, 0, 2**31 - 1),
                     steps=check_range("training steps", self.steps.value, 1, 5000),
-                    also=("NC-GRU",) if self.ncgru.value else ())
+                    also=tuple(name for name, box in (("NC-GRU", self.ncgru), ("τ-GRU", self.taugru))
+                               if box.value))
 
     def make_run(self, settings):
         trainers = race(**{k: v for k, v in settings.items() if k != "steps"}, batch_size=BATCH)

@@ -86,7 +86,8 @@ def test_each_lab_reproduces_what_its_verdict_says(built_book):
                 "noisy": "yes",
                 "omega": "yes",
                 "target_prop": "yes",
-                "taugru": "partly"}             # the gradient reaches back; the race is the Try-it
+                "taugru": "partly",             # the gradient reaches back; the race is the Try-it
+                "state_regularized": "yes"}
     for lab, reproduces in expected.items():
         assert glued(built_book, f"labs/{lab}")["lab_reproduces"] == reproduces, lab
 
@@ -671,3 +672,52 @@ def test_the_tau_gru_lab_carries_the_gradient_back(built_book):
     g = glued(built_book, "labs/taugru")
     assert g["reach"] and g["shape"] and g["sizes"]
     assert g["reach_tau10_low"] > 1e10 * g["reach_gru_high"] and g["reach_tau25_high"] > g["reach_tau10_high"]
+
+
+def test_a_snap_passes_the_nearest_centroid_forward_and_the_mixtures_gradient_back():
+    from book.rnn.state_regularized import snap
+    centroids = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]], requires_grad=True)
+    u = torch.tensor([[0.9, 0.2], [0.1, 1.5]], requires_grad=True)
+    h, nearest = snap(u, centroids, temperature=0.5)
+    assert nearest.tolist() == [1, 2] and torch.equal(h.detach(), centroids.detach()[[1, 2]])
+    h.sum().backward()
+    u2, c2 = u.detach().clone().requires_grad_(), centroids.detach().clone().requires_grad_()
+    distances = ((u2.unsqueeze(-2) - c2) ** 2).sum(-1)
+    (torch.softmax(-distances / 0.5, -1) @ c2).sum().backward()
+    torch.testing.assert_close(u.grad, u2.grad)
+    chosen = torch.zeros(3, 2)
+    chosen[[1, 2]] = 1.0                    # the centroid passed on also gets dL/dh directly
+    torch.testing.assert_close(centroids.grad, c2.grad + chosen)
+
+
+def test_tomita4_strings_the_automaton_tools_and_the_grammar_check():
+    from book.labs import state_regularized as lab
+    x, y = lab.strings(40, 9, torch.Generator().manual_seed(0))
+    assert x.shape == (9, 40) and y[::2].all() and not y[1::2].any()
+    assert all(lab.in_language(x[:, b].tolist()) == bool(y[b]) for b in range(40))
+    # the grammar's own automaton written as an extracted one: states = trailing zeros, 3 = dead
+    grammar = ({lab.START: [1, 0], 0: [1, 0], 1: [2, 0], 2: [3, 0], 3: [3, 3]}, {0, 1, 2})
+    assert lab.equals_the_grammar(grammar) and lab.minimal_size(grammar) == 4
+    doubled = ({lab.START: [1, 0], 0: [1, 4], 4: [1, 0], 1: [2, 0], 2: [3, 0], 3: [3, 3]}, {0, 1, 2, 4})
+    assert lab.equals_the_grammar(doubled) and lab.minimal_size(doubled) == 4     # 0 and 4 merge
+    wrong = ({lab.START: [1, 0], 0: [1, 0], 1: [2, 0], 2: [2, 0]}, {0, 1, 2})     # accepts 000
+    assert not lab.equals_the_grammar(wrong)
+    assert lab.run(grammar, [1, 0, 0, 1]) and not lab.run(grammar, [1, 0, 0, 0, 1])
+
+
+def test_the_automaton_read_off_is_the_network():
+    """On any network (trained or not) the automaton read off answers as the network does."""
+    from book.labs import state_regularized as lab
+    model = lab.Acceptor(hidden_size=6, n_centroids=5, seed=3)
+    model.cell.init_centroids_(torch.nn.functional.one_hot(lab.strings(32, 4)[0], 2).float())
+    x, _ = lab.strings(64, 15, torch.Generator().manual_seed(4))
+    logits, _ = model(x)
+    automaton = lab.extract(model)
+    assert [lab.run(automaton, x[:, b].tolist()) for b in range(64)] == (logits > 0).tolist()
+
+
+def test_the_state_regularized_lab_reads_off_tomita_4(built_book):
+    from built import glued
+    g = glued(built_book, "labs/state_regularized")
+    assert g["learned"] and g["automaton"] and g["snap"]
+    assert g["learned_long"] > 99 and g["automaton_agreement"] == 100 and g["automaton_minimal"] == 4

@@ -22,6 +22,9 @@
   the denoise task (Mucllari et al.; the cell is ``book.rnn.ncgru``).
 - ``egru``: an event-based GRU against the GRU on digits, activity and operations saved
   (Subramoney et al.; the cell is ``book.rnn.egru``).
+- ``state_regularized``: a GRU whose state snaps to centroids learns Tomita 4; the automaton read
+  off, minimized and checked against the grammar (Wang & Niepert; the cell is
+  ``book.rnn.state_regularized``).
 - ``hamiltonian``: symplectic backward sensitivities that cannot vanish, against residual
   networks (Galimberti et al.).
 """

@@ -571,7 +571,7 @@ def test_the_chorales_lab_measures_gating_against_tanh_units(built_book):
     assert g["gain_gru"] > g["gain_lstm"] and g["gain_gru"] > g["gain_tanh"]
 
 
-@pytest.mark.parametrize("kind", ["egru", "gatel0rd", "taugru", "ncgru"])
+@pytest.mark.parametrize("kind", ["egru", "gatel0rd", "taugru", "ncgru", "srgru"])
 def test_the_research_cells_run_as_layers_and_train_in_the_course_trainer(kind):
     """Recurrent runs each new cell step by step (or, the NC-GRU, on the GRU's loops) and
     records ||dL/d output_t||; the Trainer takes optimizer steps with it."""

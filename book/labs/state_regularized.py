@@ -45,7 +45,7 @@ class Acceptor(nn.Module):
     def __init__(self, hidden_size=16, n_centroids=8, temperature=1.0, seed=0):
         super().__init__()
         torch.manual_seed(seed)
-        self.cell = StateRegularizedGRUCell(2, hidden_size, n_centroids, temperature)
+        self.cell = StateRegularizedGRUCell(2, hidden_size, n_centroids=n_centroids, temperature=temperature)
         self.weight_out = nn.Parameter(torch.randn(hidden_size) * 0.1)
         self.bias_out = nn.Parameter(torch.zeros(()))
 

@@ -19,7 +19,7 @@ import math
 import torch
 from torch import nn
 
-GATES = {"rnn": 1, "gru": 3, "lstm": 4, "egru": 3, "gatel0rd": 2, "ncgru": 3, "taugru": 4}    # stacked weight blocks
+GATES = {"rnn": 1, "gru": 3, "lstm": 4, "egru": 3, "gatel0rd": 2, "ncgru": 3, "taugru": 4, "srgru": 3}    # stacked weight blocks
 
 
 def linear(x, weight, bias=None):

@@ -9,10 +9,12 @@ from .cells import CELLS
 from .egru import EGRUCell
 from .gatel0rd import GateL0RDCell
 from .ncgru import NCGRUCell
+from .state_regularized import StateRegularizedGRUCell
 from .taugru import TauGRUCell, TauGRUFunction, past_of, state_after
 
 # the research labs' cells beside torch's three; the NC-GRU is a GRU with a composed weight_hh
-KINDS = {**CELLS, "ncgru": NCGRUCell, "egru": EGRUCell, "gatel0rd": GateL0RDCell, "taugru": TauGRUCell}
+KINDS = {**CELLS, "ncgru": NCGRUCell, "egru": EGRUCell, "gatel0rd": GateL0RDCell, "taugru": TauGRUCell,
+         "srgru": StateRegularizedGRUCell}
 FUNCTIONS = {"rnn": TanhRNNFunction, "gru": GRUFunction, "ncgru": GRUFunction}
 
 
@@ -57,7 +59,8 @@ class Recurrent(nn.Module):
 
     def _run(self, x, state, parameters, record):
         """The written-out BPTT of one call: all hidden states and the final state. A cell
-        without written-out loops (the research labs' EGRU, GateL0RD, tau-GRU) runs step by
+        without written-out loops (the research labs' EGRU, GateL0RD, state-regularized GRU, and the
+        tau-GRU where the compiled loops cannot serve) runs step by
         step under autograd; ``record`` then gets the norms of the gradients that reach each
         step's output."""
         if self.kind == "taugru" and fused.usable(parameters[1]):

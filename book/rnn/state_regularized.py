@@ -23,33 +23,49 @@ def snap(u, centroids, temperature=1.0):
     distances = ((u.unsqueeze(-2) - centroids) ** 2).sum(-1)              # (B, K)
     mixture = torch.softmax(-distances / temperature, dim=-1) @ centroids
     nearest = distances.argmin(dim=-1)
-    return centroids[nearest] + (mixture - mixture.detach()), nearest     # exactly the centroid
+    chosen = F.one_hot(nearest, centroids.shape[-2]).to(u.dtype) @ centroids   # exactly the centroid
+    return chosen + (mixture - mixture.detach()), nearest
 
 
 class StateRegularizedGRUCell(nn.Module):
     """A GRU cell (torch's parameters, ``self.cell``) whose state snaps to ``n_centroids``
-    learnable centroids (``centroids``, (K, H)). The state before the first step is zero."""
+    learnable centroids (``centroids``, ([K models,] n_centroids, H)). The state before the first
+    step is zero; a step returns (h', k*), and as a layer's state (``book.rnn.layers.Recurrent``)
+    that pair is passed back in, h' passed on."""
 
-    def __init__(self, input_size, hidden_size, n_centroids=8, temperature=1.0):
+    kind = "srgru"
+
+    def __init__(self, input_size, hidden_size, n_models=None, n_centroids=8, temperature=1.0):
         super().__init__()
-        self.cell = GRUCell(input_size, hidden_size)
-        self.centroids = nn.Parameter(torch.zeros(n_centroids, hidden_size))
+        self.cell = GRUCell(input_size, hidden_size, n_models)
+        lead = () if n_models is None else (n_models,)
+        self.centroids = nn.Parameter(torch.empty(*lead, n_centroids, hidden_size).uniform_(-0.5, 0.5))
         self.temperature = temperature
-        self.hidden_size = hidden_size
+        self.hidden_size, self.n_models = hidden_size, n_models
 
     @torch.no_grad()
     def init_centroids_(self, x, generator=None):
         """Centroids drawn from the states u the cell reaches on inputs x (T, B, in) without
-        snapping, so that every centroid starts where states are."""
+        snapping, so that every centroid starts where states are (one model)."""
         h, states = torch.zeros(x.shape[1], self.hidden_size), []
         for x_t in x:
             h = self.cell(x_t, h)
             states.append(h)
         states = torch.cat(states)
-        picks = torch.randperm(len(states), generator=generator)[:len(self.centroids)]
+        picks = torch.randperm(len(states), generator=generator)[:self.centroids.shape[-2]]
         self.centroids.copy_(states[picks])
 
+    def init_state(self, batch_size):
+        return self.cell.init_state(batch_size)
+
+    def step_parameters(self):
+        return self.cell.step_parameters()
+
+    def output(self, state):
+        return state[0]
+
     def forward(self, x, h=None):
-        """One step: (h', k*) for inputs x (B, in) and states h (B, H)."""
-        h = torch.zeros(x.shape[0], self.hidden_size) if h is None else h
+        """One step: (h', k*) for inputs x ([K,] B, in) and states h ([K,] B, H)."""
+        h = self.init_state(x.shape[-2]) if h is None else h
+        h = h[0] if isinstance(h, tuple) else h
         return snap(self.cell(x, h), self.centroids, self.temperature)

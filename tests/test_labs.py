@@ -672,6 +672,7 @@ def test_the_tau_gru_lab_carries_the_gradient_back(built_book):
     g = glued(built_book, "labs/taugru")
     assert g["reach"] and g["shape"] and g["sizes"]
     assert g["reach_tau10_low"] > 1e10 * g["reach_gru_high"] and g["reach_tau25_high"] > g["reach_tau10_high"]
+    assert g["reach_tau1_high"] < 1e-3 * g["reach_tau10_low"]          # the delay, not the extra path
 
 
 def test_a_snap_passes_the_nearest_centroid_forward_and_the_mixtures_gradient_back():

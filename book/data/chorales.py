@@ -48,9 +48,10 @@ def voice_parts(root):
             if (part.findtext("part-name") or "").splitlines()[0:1] in ([v] for v in VOICES)}
 
 
-def notes(path):
-    """(onset, duration, MIDI pitch) of every note of the four voices, times in quarter notes."""
-    root, found = _root(path), []
+def notes(path, root=None):
+    """(onset, duration, MIDI pitch) of every note of the four voices, times in quarter notes
+    (``root``: the file's parsed XML, if already read)."""
+    root, found = _root(path) if root is None else root, []
     voices = voice_parts(root)
     for part in root.iter("part"):
         if part.get("id") not in voices:
@@ -67,22 +68,23 @@ def notes(path):
                     position += shift if item.tag == "forward" else -shift
                 elif item.tag == "note" and item.find("grace") is None:
                     duration = int(item.find("duration").text)
-                    onset = previous_onset if item.find("chord") is not None else position
+                    chord = item.find("chord") is not None         # sounds with the note before
+                    onset = previous_onset if chord else position
                     pitch = item.find("pitch")
                     if pitch is not None:
                         midi = (12 * (int(pitch.find("octave").text) + 1) + SEMITONES[pitch.find("step").text]
                                 + int(float(pitch.findtext("alter", "0"))))
                         found.append((start + onset / divisions, duration / divisions, midi))
-                    if item.find("chord") is None:
+                    if not chord:
                         previous_onset, position = position, position + duration
                 longest = max(longest, position)
             start += longest / divisions
     return found
 
 
-def piano_roll(path, low, high):
+def piano_roll(path, low, high, root=None):
     """Frames x (high - low) of 0/1: which pitches in [low, high) sound at each eighth note."""
-    events = notes(path)
+    events = notes(path, root)
     end = max(onset + duration for onset, duration, _ in events)
     roll = np.zeros((int(np.ceil(end / STEP)), high - low), dtype=np.float32)
     for onset, duration, midi in events:
@@ -100,6 +102,7 @@ def load_chorales(n_chorales=100, low=36, high=82):
     for path in chorale_paths():
         if len(rolls) == n_chorales:
             break
-        if len(voice_parts(_root(path))) == len(VOICES):
-            rolls.append(piano_roll(path, low, high))
+        root = _root(path)
+        if len(voice_parts(root)) == len(VOICES):
+            rolls.append(piano_roll(path, low, high, root))
     return rolls

@@ -13,7 +13,7 @@ from torch.nn import functional as F
 from ..data.chorales import load_chorales
 from ..nn.optimizers import Adam
 from ..rnn.layers import SequenceModel
-from ..rnn.train import hidden_for_budget
+from ..rnn.train import hidden_for_budget, parameter_count  # parameter_count: the page counts with it
 
 
 def split(n_train=60, n_test=20):
@@ -71,6 +71,3 @@ def fit(kind, train, test, budget=10000, steps=500, lr=0.01, batch_size=32, leng
             curve.append(test_nll(model, test))
     return model, np.array(curve)
 
-
-def parameter_count(model):
-    return sum(p.numel() for p in model.parameters())

@@ -14,7 +14,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..nn.optimizers import Adam
-from ..rnn.state_regularized import StateRegularizedGRUCell
+from ..rnn.state_regularized import StateRegularizedGRUCell, snap
 
 START = "start"
 
@@ -157,11 +157,11 @@ def evaluate(model, length, n=500, seed=1):
 def snapped_states(model, length=12, n=200, seed=2):
     """The states u before snapping (N, H) and the centroid each snapped to, over n strings."""
     x, _ = strings(n, length, torch.Generator().manual_seed(seed))
-    h, states, picks = None, [], []
+    cell = model.cell
+    h, states, picks = torch.zeros(n, cell.hidden_size), [], []
     for bit in x:
-        u = model.cell.cell(F.one_hot(bit, 2).float(),
-                            torch.zeros(n, model.cell.hidden_size) if h is None else h)
-        h, k = model.cell(F.one_hot(bit, 2).float(), h)
+        u = cell.cell(F.one_hot(bit, 2).float(), h)
+        h, k = snap(u, cell.centroids, cell.temperature)
         states.append(u)
         picks.append(k)
     return torch.cat(states).numpy(), torch.cat(picks).numpy()

@@ -16,6 +16,7 @@ from .taugru import TauGRUCell, TauGRUFunction, past_of, state_after
 KINDS = {**CELLS, "ncgru": NCGRUCell, "egru": EGRUCell, "gatel0rd": GateL0RDCell, "taugru": TauGRUCell,
          "srgru": StateRegularizedGRUCell}
 FUNCTIONS = {"rnn": TanhRNNFunction, "gru": GRUFunction, "ncgru": GRUFunction}
+WRITTEN_OUT = {*FUNCTIONS, "lstm", "taugru"}    # kinds with whole-sequence loops (others: autograd)
 
 
 class Recurrent(nn.Module):
@@ -52,8 +53,7 @@ class Recurrent(nn.Module):
             return torch.cat(outputs), state
         parameters = self.cell.step_parameters()
         models = self.cell.n_models
-        if models and x.dim() == 4 and self.kind in (*FUNCTIONS, "lstm", "taugru") \
-                and fused.usable(self.cell.weight_hh[0]):
+        if models and x.dim() == 4 and self.kind in WRITTEN_OUT and fused.usable(self.cell.weight_hh[0]):
             return self._one_by_one(x, state, parameters, record)
         return self._run(x, state, parameters, record)
 
@@ -67,7 +67,7 @@ class Recurrent(nn.Module):
             past = past_of(state)
             H = TauGRUFunction.apply(x, past, *parameters, self.cell.delay, record)
             return H, state_after(past, H)
-        if self.kind not in FUNCTIONS and self.kind != "lstm":
+        if self.kind not in FUNCTIONS and self.kind != "lstm":      # (a tau-GRU here: no compiled loops)
             return self._run_stepwise(x, state, record)
         if self.kind == "lstm":
             H, c = LSTMFunction.apply(x, *state, *parameters, record)
@@ -93,20 +93,22 @@ class Recurrent(nn.Module):
         return torch.stack(outputs, dim=1), final
 
     def forward_stepwise(self, x, state=None):
+        outputs, state = self._steps(x, state)
+        return torch.stack(outputs), state
+
+    def _steps(self, x, state):
+        """The cell stepped over x: each step's output (a list) and the final state."""
         outputs = []
         for x_t in x:
             state = self.cell(x_t, state)
             outputs.append(self.cell.output(state))
-        return torch.stack(outputs), state
+        return outputs, state
 
     def _run_stepwise(self, x, state, record):
         """The cell's loop under autograd; ``record`` gets ||dL/d output_t|| for every step, the
         whole gradient where the output is the state the next step reads (GateL0RD, tau-GRU),
         the readout's share where the step reads more (the EGRU's c and e)."""
-        outputs = []
-        for x_t in x:
-            state = self.cell(x_t, state)
-            outputs.append(self.cell.output(state))
+        outputs, state = self._steps(x, state)
         if record is not None and outputs[0].requires_grad:
             norms = [None] * len(outputs)
 

@@ -67,6 +67,11 @@ def hidden_for_budget(kind, input_size, output_size, budget):
     return size
 
 
+def parameter_count(model):
+    """How many numbers a model trains (what ``hidden_for_budget`` sizes against)."""
+    return sum(p.numel() for p in model.parameters())
+
+
 def clip_grad_norm_per_model_(parameters, max_norm, n_models):
     """Rescale each model's gradient to norm <= max_norm (Pascanu et al. 2013); return norms.
 

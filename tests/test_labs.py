@@ -513,7 +513,7 @@ def test_denoise_batches_and_the_shared_initial_weights():
 def test_the_ncgru_lab_learns_sooner_and_stays_orthogonal(built_book):
     from built import glued
     g = glued(built_book, "labs/ncgru")
-    assert g["start"] and g["earlier"] and g["init"] and g["orthogonal"]
+    assert g["start"] and g["earlier"] and g["init"] and g["orthogonal"] and g["final"] and g["drift"]
     assert g["earlier_nc"] < g["earlier_orth"] < g["earlier_gru"] and g["earlier_nc"] < 0.85 * g["earlier_gru"]
     assert g["orthogonal_max"] < 0.01 and g["orthogonal_gru_high"] > 2 and 0 < g["init_share"] < 100
 
